@@ -1,0 +1,54 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check --quiet
+
+.PHONY: install install-dev run ingest test lint format bench lock
+
+$(PY):
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+
+# torch first and pinned: on these machines torch==2.13.0 is a local CPU wheel, while an unpinned
+# torch pulled in by sentence-transformers would download several GB of CUDA packages.
+$(VENV)/.installed: $(PY) requirements.lock pyproject.toml
+	$(PIP) install torch==2.13.0
+	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(PIP) install -r requirements-dev.lock
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Refreshes the index when the corpus changed (a no-op otherwise), then starts the product.
+run: install
+	$(PY) app.py
+
+ingest: install
+	$(PY) -m ingest
+
+test: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest
+
+lint: install-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: install-dev
+	$(PY) -m benchmarks.ingest_throughput
+
+# Re-resolve and pin every dependency (run after changing pyproject.toml).
+lock:
+	rm -rf /tmp/newsdesk-lock && $(PYTHON) -m venv /tmp/newsdesk-lock
+	/tmp/newsdesk-lock/bin/pip install --quiet torch==2.13.0
+	/tmp/newsdesk-lock/bin/pip install --quiet .
+	/tmp/newsdesk-lock/bin/pip freeze --exclude newsdesk > requirements.lock
+	/tmp/newsdesk-lock/bin/pip install --quiet '.[dev]'
+	/tmp/newsdesk-lock/bin/pip freeze --exclude newsdesk | grep -vxF -f requirements.lock > requirements-dev.lock || true
