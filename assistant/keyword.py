@@ -1,0 +1,230 @@
+"""The keyword (BM25) side of hybrid retrieval: tokenization, index, search and a single-file cache."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+# Bump when tokenization changes: cached indexes built with another version are rebuilt.
+TOKENIZER_VERSION = "words-lower-stop-snowball-en-1"
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "about",
+        "after",
+        "also",
+        "any",
+        "before",
+        "being",
+        "both",
+        "between",
+        "during",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "over",
+        "only",
+        "own",
+        "same",
+        "some",
+        "such",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "just",
+        "s",
+        "t",
+        "don",
+    ]
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens without stop words, Snowball-stemmed ("talks" and "talk" match)."""
+    words = [word.replace("’", "'") for word in _WORD.findall(text.lower())]
+    return _stemmer().stemWords([word for word in words if word not in STOPWORDS])
+
+
+def fingerprint(live_versions: Iterable[tuple[str, str]]) -> str:
+    """Identifies a state of the index: which version of which document is live, and the tokenizer."""
+    digest = hashlib.sha256(TOKENIZER_VERSION.encode())
+    for source, version in sorted(live_versions):
+        digest.update(f"{source}\x00{version}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+class KeywordIndex:
+    """BM25 (bm25s, Lucene variant) over chunk texts, addressed by chunk id."""
+
+    def __init__(self, ids: Sequence[str], bm25: object, state: str) -> None:
+        self.ids = list(ids)
+        self.state = state
+        self._bm25 = bm25
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str], state: str) -> KeywordIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25()
+        if ids:
+            bm25.index([keyword_tokens(text) or [""] for text in texts], show_progress=False)
+        return cls(ids, bm25, state)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Chunk ids with BM25 scores, best first; only chunks sharing a term with the query."""
+        tokens = [token for token in keyword_tokens(query) if token in self._bm25.vocab_dict]  # type: ignore[attr-defined]
+        if not self.ids or not tokens or k <= 0:
+            return []
+        scores = self._bm25.get_scores(tokens)  # type: ignore[attr-defined]
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    # --- a single-file cache, replaced atomically -------------------------------------------------
+    def save(self, path: Path) -> None:
+        bm25 = self._bm25
+        header = {"state": self.state, "ids": self.ids}
+        arrays: dict[str, np.ndarray] = {"header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)}
+        if self.ids:
+            scores = bm25.scores  # type: ignore[attr-defined]
+            vocab = json.dumps(bm25.vocab_dict).encode()  # type: ignore[attr-defined]
+            arrays |= {
+                "data": scores["data"],
+                "indices": scores["indices"],
+                "indptr": scores["indptr"],
+                "vocab": np.frombuffer(vocab, dtype=np.uint8),
+            }
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        _atomic_write(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: Path) -> KeywordIndex | None:
+        """The cached index, or None when it is missing or unreadable (the caller rebuilds it)."""
+        import bm25s
+
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                header = json.loads(npz["header"].tobytes())
+                bm25 = bm25s.BM25()  # the Lucene variant: no non-occurrence scores to restore
+                bm25.nonoccurrence_array = None
+                if header["ids"]:
+                    bm25.scores = {
+                        "data": npz["data"],
+                        "indices": npz["indices"],
+                        "indptr": npz["indptr"],
+                        "num_docs": len(header["ids"]),
+                    }
+                    bm25.vocab_dict = json.loads(npz["vocab"].tobytes())
+                    bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
+        except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError):
+            return None
+        return cls(header["ids"], bm25, header["state"])
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

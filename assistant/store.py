@@ -1,0 +1,346 @@
+"""The index: Chroma behind one small seam, plus the keyword side derived from it.
+
+Two Chroma collections make up an index:
+- ``<name>`` holds the chunks (text, embedding, source, offsets, ``doc_version``);
+- ``<name>-documents`` is the catalogue: one record per document (metadata and cleaned text) naming the
+  live ``doc_version``, plus "pending" records written before a document's chunks change.
+
+A document version becomes visible only when its catalogue record is written, a single-record write that
+happens after all of its chunks are stored. Readers only see chunks whose ``doc_version`` is the live one,
+so a crash at any moment leaves either the old or the new version of each document, never a mix; the
+next ingest removes what a crash left behind, guided by the pending records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import IndexMismatchError, IndexUnavailableError
+from assistant.keyword import KeywordIndex, fingerprint
+from assistant.settings import Settings
+from assistant.types import Chunk, DocumentRecord, ScoredChunk
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_PAGE = 5000
+_DOC = "document"
+_PENDING = "pending"
+_TUPLE_FIELDS = ("urls", "outlets", "dates")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _catalogue_vector(key: str) -> list[float]:
+    # Chroma stores a vector with every record; catalogue records get a tiny distinct one (identical
+    # vectors make HNSW inserts degenerate).
+    digest = hashlib.sha256(key.encode()).digest()
+    return [digest[0] / 255 + 0.001, digest[1] / 255 + 0.001]
+
+
+class IndexStore:
+    """Reads and writes one index. Writers must hold the ingest lock (see ingest.pipeline)."""
+
+    def __init__(self, client: Any, settings: Settings, chunks: Any, catalogue: Any) -> None:
+        self._client = client
+        self._settings = settings
+        self._chunks = chunks
+        self._catalogue = catalogue
+        self._live: dict[str, str] | None = None
+        self._keyword: KeywordIndex | None = None
+
+    # --- opening ------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings, *, model: str, dimension: int | None, create: bool) -> IndexStore:
+        """Open (or with ``create``, create) the index, checking it was built with ``model``."""
+        from assistant.providers import make_chroma_client
+
+        if not create and not (settings.index_dir / "chroma").is_dir():
+            raise IndexUnavailableError(
+                f"No index at {settings.index_dir}. Build it first: python -m ingest [PATH ...]"
+            )
+        client = make_chroma_client(settings)
+        names = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+        catalogue_name = f"{settings.collection}-documents"
+        if not create and not {settings.collection, catalogue_name} <= names:
+            # Readers never create anything; an ingest killed before its first commit leaves this state.
+            raise IndexUnavailableError(
+                f"The index at {settings.index_dir} is empty or incomplete. "
+                "Build it first: python -m ingest [PATH ...]"
+            )
+        if settings.collection in names:
+            chunks = client.get_collection(settings.collection, embedding_function=None)
+            _check_model(chunks.metadata or {}, model, dimension, settings)
+        else:
+            if dimension is None:
+                raise ValueError("creating an index needs the embedding dimension")
+            chunks = client.create_collection(
+                settings.collection,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": model, "embedding_dim": dimension, "schema": SCHEMA_VERSION},
+            )
+        catalogue = client.get_or_create_collection(catalogue_name, embedding_function=None)
+        return cls(client, settings, chunks, catalogue)
+
+    @property
+    def model(self) -> str:
+        return str((self._chunks.metadata or {}).get("embedding_model", ""))
+
+    # --- the catalogue --------------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Every live document by source."""
+        found = self._catalogue.get(where={"type": _DOC}, include=["metadatas"])
+        records = {}
+        for metadata in found["metadatas"] or []:
+            record = _record_from_metadata(metadata)
+            records[record.source] = record
+        self._live = {source: record.doc_version for source, record in records.items()}
+        return records
+
+    def document_text(self, source: str) -> str | None:
+        found = self._catalogue.get(ids=[_doc_key(source)], include=["documents"])
+        return found["documents"][0] if found["documents"] else None
+
+    def live_versions(self) -> dict[str, str]:
+        if self._live is None:
+            self.documents()
+        assert self._live is not None
+        return self._live
+
+    def refresh(self) -> None:
+        """Forget cached state so the next read sees what other writers committed."""
+        self._live = None
+
+    # --- writing (ingest, under the lock) -------------------------------------------------------------
+    def mark_pending(self, changes: Mapping[str, str | None]) -> None:
+        """Record that these sources' chunks are about to change (source -> new version, None to delete)."""
+        if not changes:
+            return
+        keys = [_pending_key(source) for source in changes]
+        self._catalogue.upsert(
+            ids=keys,
+            embeddings=[_catalogue_vector(key) for key in keys],
+            metadatas=[{"type": _PENDING, "source": s, "target": v or ""} for s, v in changes.items()],
+        )
+
+    def pending_sources(self) -> list[str]:
+        found = self._catalogue.get(where={"type": _PENDING}, include=["metadatas"])
+        return [metadata["source"] for metadata in found["metadatas"] or []]
+
+    def existing_embeddings(self, hashes: Iterable[str]) -> dict[str, list[float]]:
+        """Embeddings already stored for chunks whose embedded text has one of these hashes."""
+        wanted = sorted(set(hashes))
+        reuse: dict[str, list[float]] = {}
+        for i in range(0, len(wanted), 500):
+            found = self._chunks.get(
+                where={"text_hash": {"$in": wanted[i : i + 500]}}, include=["embeddings", "metadatas"]
+            )
+            for metadata, embedding in zip(found["metadatas"] or [], found["embeddings"], strict=True):
+                reuse[metadata["text_hash"]] = [float(x) for x in embedding]
+        return reuse
+
+    def write_chunks(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+        for i in range(0, len(chunks), _PAGE):
+            part = chunks[i : i + _PAGE]
+            self._chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=[list(e) for e in embeddings[i : i + _PAGE]],
+                documents=[c.text for c in part],
+                metadatas=[_chunk_metadata(c) for c in part],
+            )
+
+    def commit_documents(self, documents: Sequence[tuple[DocumentRecord, str]]) -> None:
+        """Make these document versions live (their chunks must be written already)."""
+        if not documents:
+            return
+        keys = [_doc_key(record.source) for record, _ in documents]
+        self._catalogue.upsert(
+            ids=keys,
+            embeddings=[_catalogue_vector(key) for key in keys],
+            documents=[text for _, text in documents],
+            metadatas=[_record_metadata(record) for record, _ in documents],
+        )
+        if self._live is not None:
+            self._live.update({record.source: record.doc_version for record, _ in documents})
+        self._keyword = None
+
+    def remove_documents(self, sources: Iterable[str]) -> None:
+        """Take documents out of the catalogue (they disappear for readers at once)."""
+        sources = list(sources)
+        if sources:
+            self._catalogue.delete(ids=[_doc_key(source) for source in sources])
+            if self._live is not None:
+                for source in sources:
+                    self._live.pop(source, None)
+            self._keyword = None
+
+    def delete_stale_chunks(self, sources: Iterable[str]) -> None:
+        """Delete the chunks of these sources that do not belong to their live version."""
+        live = self.live_versions()
+        for source in sources:
+            version = live.get(source)
+            if version is None:
+                self._chunks.delete(where={"source": source})
+            else:
+                self._chunks.delete(where={"$and": [{"source": source}, {"doc_version": {"$ne": version}}]})
+
+    def clear_pending(self, sources: Iterable[str]) -> None:
+        keys = [_pending_key(source) for source in sources]
+        if keys:
+            self._catalogue.delete(ids=keys)
+
+    # --- reading ----------------------------------------------------------------------------------------
+    def chunk_count(self) -> int:
+        """Chunks stored, live or not (equal to the live count whenever no ingest is under way)."""
+        return int(self._chunks.count())
+
+    def iter_live_chunks(
+        self, include_embeddings: bool = False
+    ) -> Iterator[tuple[Chunk, list[float] | None]]:
+        live = self.live_versions()
+        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        offset = 0
+        while True:
+            page = self._chunks.get(include=include, limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            embeddings = page["embeddings"] if include_embeddings else [None] * len(page["ids"])
+            for chunk_id, text, metadata, embedding in zip(
+                page["ids"], page["documents"], page["metadatas"], embeddings, strict=True
+            ):
+                chunk = _chunk_from_record(chunk_id, text, metadata)
+                if live.get(chunk.source) == chunk.doc_version:
+                    yield chunk, None if embedding is None else [float(x) for x in embedding]
+            offset += len(page["ids"])
+
+    def dense_search(self, embedding: Sequence[float], k: int) -> list[ScoredChunk]:
+        """Live chunks nearest to ``embedding`` (cosine similarity), best first."""
+        total = self.chunk_count()
+        if total == 0 or k <= 0:
+            return []
+        live = self.live_versions()
+        found = self._chunks.query(
+            query_embeddings=[list(embedding)],
+            n_results=min(total, k + 8),  # a few spare for chunks a crashed ingest left behind
+            include=["documents", "metadatas", "distances"],
+        )
+        results = []
+        for chunk_id, text, metadata, distance in zip(
+            found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
+        ):
+            chunk = _chunk_from_record(chunk_id, text, metadata)
+            if live.get(chunk.source) == chunk.doc_version:
+                results.append(ScoredChunk(chunk, 1.0 - float(distance)))
+        return results[:k]
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        if not ids:
+            return []
+        found = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {
+            chunk_id: _chunk_from_record(chunk_id, text, metadata)
+            for chunk_id, text, metadata in zip(
+                found["ids"], found["documents"], found["metadatas"], strict=True
+            )
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    # --- the keyword side ------------------------------------------------------------------------------
+    @property
+    def _keyword_path(self) -> Path:
+        return self._settings.index_dir / f"keyword-{self._settings.collection}.npz"
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index of exactly the live chunks: cached on disk, rebuilt when the index changed."""
+        state = fingerprint(self.live_versions().items())
+        if self._keyword is not None and self._keyword.state == state:
+            return self._keyword
+        cached = KeywordIndex.load(self._keyword_path)
+        if cached is None or cached.state != state:
+            cached = self.rebuild_keyword_index(state)
+        self._keyword = cached
+        return cached
+
+    def rebuild_keyword_index(self, state: str | None = None) -> KeywordIndex:
+        state = state or fingerprint(self.live_versions().items())
+        chunks = [chunk for chunk, _ in self.iter_live_chunks()]
+        index = KeywordIndex.build([c.id for c in chunks], [c.context_text for c in chunks], state)
+        try:
+            index.save(self._keyword_path)
+        except OSError as exc:  # a read-only index still answers; it just rebuilds next time
+            log.warning("could not cache the keyword index: %s", exc)
+        self._keyword = index
+        return index
+
+
+def _check_model(metadata: Mapping[str, Any], model: str, dimension: int | None, settings: Settings) -> None:
+    built_with = metadata.get("embedding_model")
+    built_dim = metadata.get("embedding_dim")
+    if metadata.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
+        raise IndexMismatchError(
+            f"The index at {settings.index_dir} uses schema {metadata.get('schema')}, this version needs "
+            f"{SCHEMA_VERSION}. Rebuild it: python -m ingest --rebuild"
+        )
+    if built_with != model or (dimension is not None and built_dim != dimension):
+        raise IndexMismatchError(
+            f"The index at {settings.index_dir} was built with the embedding model {built_with!r} "
+            f"({built_dim} dimensions), but {model!r}"
+            + (f" ({dimension} dimensions)" if dimension else "")
+            + f" is configured. Set ASSISTANT_EMBEDDING_MODEL={built_with} to use this index, or rebuild it "
+            "with the new model: python -m ingest --rebuild"
+        )
+
+
+def _doc_key(source: str) -> str:
+    return f"doc:{source}"
+
+
+def _pending_key(source: str) -> str:
+    return f"pending:{source}"
+
+
+def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "source": chunk.source,
+        "title": chunk.title,
+        "start": chunk.start,
+        "end": chunk.end,
+        "index": chunk.index,
+        "doc_version": chunk.doc_version,
+        "text_hash": text_hash(chunk.context_text),
+    }
+
+
+def _chunk_from_record(chunk_id: str, text: str, metadata: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        source=str(metadata["source"]),
+        title=str(metadata.get("title", "")),
+        text=text,
+        start=int(metadata["start"]),
+        end=int(metadata["end"]),
+        index=int(metadata["index"]),
+        doc_version=str(metadata["doc_version"]),
+    )
+
+
+def _record_metadata(record: DocumentRecord) -> dict[str, Any]:
+    fields = asdict(record)
+    for name in _TUPLE_FIELDS:
+        fields[name] = json.dumps(list(fields[name]))
+    return {"type": _DOC, **fields}
+
+
+def _record_from_metadata(metadata: Mapping[str, Any]) -> DocumentRecord:
+    fields = {k: v for k, v in metadata.items() if k in DocumentRecord.__dataclass_fields__}
+    for name in _TUPLE_FIELDS:
+        fields[name] = tuple(json.loads(fields.get(name) or "[]"))
+    return DocumentRecord(**fields)

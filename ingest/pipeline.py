@@ -1,0 +1,400 @@
+"""Documents in, a searchable index out: incremental, idempotent and crash-safe.
+
+One run, under a file lock:
+1. finish what a crashed run left (pending records -> delete orphan chunks);
+2. walk the given paths; a file whose bytes and pipeline are unchanged is not even parsed;
+3. changed files are cleaned and chunked, and streamed in batches: mark pending, reuse stored embeddings
+   of identical chunk texts, embed the rest, write chunks, commit the documents, delete their old chunks;
+4. documents that disappeared from the scanned folders are removed;
+5. the keyword index is brought in line with the live chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
+
+from assistant.errors import AssistantError, IndexBusyError, IndexMismatchError, IndexUnavailableError
+from assistant.providers import embedding_dimension, make_embeddings, token_encoding
+from assistant.settings import Settings
+from assistant.store import IndexStore, text_hash
+from assistant.types import Chunk, DocumentRecord
+from ingest.chunking import build_chunks
+from ingest.cleaning import clean_document
+from ingest.loaders import SUPPORTED_SUFFIXES, SkipFile, load_bytes
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+log = logging.getLogger(__name__)
+
+# Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked.
+PIPELINE_VERSION = "1"
+LOCK_NAME = ".ingest.lock"
+
+
+@dataclass
+class IngestReport:
+    files_added: int = 0
+    files_updated: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    files_skipped: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    chunks_total: int = 0
+    documents_total: int = 0
+    seconds: float = 0.0
+    embedding_seconds: float = 0.0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_added or self.files_updated or self.files_deleted)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        data["embedding_seconds"] = round(self.embedding_seconds, 3)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    root: Path
+    path: Path
+    source: str  # path relative to root, POSIX style: the citation key
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a run is authoritative for: a whole folder, or single files in it."""
+
+    root: Path
+    only: frozenset[str] | None = None
+
+    def covers(self, record: DocumentRecord) -> bool:
+        return record.root == str(self.root) and (self.only is None or record.source in self.only)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    record: DocumentRecord
+    text: str
+    chunks: list[Chunk]
+    replaces_existing: bool
+
+
+ProgressCallback = Callable[[str, int], None]  # (event, amount): "file" per file done, "chunks" embedded
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[SourceFile], list[Scope]]:
+    """Files under the given folders (hidden entries and folder symlinks are not followed) and files."""
+    files: list[SourceFile] = []
+    scopes: list[Scope] = []
+    for given in paths:
+        path = Path(os.path.abspath(given.expanduser()))
+        if path.is_dir():
+            scopes.append(Scope(path))
+            files.extend(_walk(path))
+        elif path.is_file() or path.is_symlink():
+            scopes.append(Scope(path.parent, frozenset({path.name})))
+            files.append(SourceFile(path.parent, path, path.name))
+        else:
+            raise AssistantError(f"No such file or folder: {given}")
+    unique = {(f.root, f.source): f for f in files}
+    return sorted(unique.values(), key=lambda f: (str(f.root), f.source)), scopes
+
+
+def _walk(root: Path) -> Iterator[SourceFile]:
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                path = Path(folder) / name
+                yield SourceFile(root, path, path.relative_to(root).as_posix())
+
+
+def pipeline_fingerprint(settings: Settings) -> str:
+    parts = [
+        PIPELINE_VERSION,
+        settings.embedding_model,
+        str(settings.chunk_tokens),
+        str(settings.chunk_overlap_tokens),
+    ]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def document_version(content_hash: str, pipeline: str) -> str:
+    return hashlib.sha256(f"{content_hash}\x00{pipeline}".encode()).hexdigest()[:16]
+
+
+def prepare_document(
+    file: SourceFile, data: bytes, content_hash: str, version: str, settings: Settings, existing: bool
+) -> PreparedDocument:
+    """Decode, clean and chunk one file (raises SkipFile)."""
+    loaded = load_bytes(data, suffix=file.path.suffix, max_bytes=settings.max_file_bytes)
+    cleaned = clean_document(
+        loaded.text,
+        kind=loaded.kind,
+        fallback_title=file.path.stem,
+        html_title=loaded.html_title,
+        html_meta=loaded.html_meta,
+    )
+    if not cleaned.text.strip():
+        raise SkipFile("no text left after removing boilerplate")
+    encoding = token_encoding()
+    chunks = build_chunks(
+        cleaned.text,
+        source=file.source,
+        title=cleaned.title,
+        doc_version=version,
+        count_tokens=lambda text: len(encoding.encode_ordinary(text)),
+        max_tokens=settings.chunk_tokens,
+        overlap_tokens=settings.chunk_overlap_tokens,
+    )
+    record = DocumentRecord(
+        source=file.source,
+        title=cleaned.title,
+        doc_version=version,
+        content_hash=content_hash,
+        root=str(file.root),
+        chunk_count=len(chunks),
+        chars=len(cleaned.text),
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        kind=loaded.kind,
+        urls=cleaned.urls,
+        outlets=cleaned.outlets,
+        dates=cleaned.dates,
+    )
+    return PreparedDocument(record, cleaned.text, chunks, existing)
+
+
+def read_source(file: SourceFile, max_bytes: int) -> bytes:
+    """The file's bytes (raises SkipFile for unsupported, oversized or unreadable files)."""
+    suffix = file.path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise SkipFile(f"unsupported file type {suffix or '(no extension)'}")
+    try:
+        size = file.path.stat().st_size
+        if size > max_bytes:
+            raise SkipFile(f"larger than the {max_bytes / 1024 / 1024:g} MB limit")
+        return file.path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"unreadable: {exc.strerror or type(exc).__name__}") from None
+
+
+class _Embedder:
+    """Loads the model only when something has to be embedded; reuses stored vectors of identical texts."""
+
+    def __init__(self, factory: Callable[[], Embeddings]) -> None:
+        self._factory = factory
+        self._model: Embeddings | None = None
+        self.seconds = 0.0
+
+    @property
+    def model(self) -> Embeddings:
+        if self._model is None:
+            self._model = self._factory()
+            log.info("embedding model ready")
+        return self._model
+
+    def vectors(self, store: IndexStore, chunks: Sequence[Chunk]) -> tuple[list[list[float]], int]:
+        """A vector per chunk, and how many had to be computed."""
+        hashes = [text_hash(c.context_text) for c in chunks]
+        known = store.existing_embeddings(hashes)
+        missing = {h: c.context_text for h, c in zip(hashes, chunks, strict=True) if h not in known}
+        if missing:
+            started = time.perf_counter()
+            computed = self.model.embed_documents(list(missing.values()))
+            self.seconds += time.perf_counter() - started
+            known.update(zip(missing, computed, strict=True))
+        return [known[h] for h in hashes], len(missing)
+
+
+class Ingestor:
+    """One ingest run against one index."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: Embeddings | Callable[[], Embeddings] | None = None,
+        progress: ProgressCallback | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        if embeddings is None:
+            factory: Callable[[], Embeddings] = lambda: make_embeddings(settings)  # noqa: E731
+        elif callable(embeddings) and not hasattr(embeddings, "embed_documents"):
+            factory = embeddings
+        else:
+            factory = lambda: embeddings  # type: ignore[assignment,return-value]  # noqa: E731
+        self._embedder = _Embedder(factory)
+        self._progress = progress or (lambda event, amount: None)
+        self._on_wait = on_wait or (lambda message: log.warning(message))
+
+    def run(
+        self, paths: Sequence[Path] | None = None, *, prune: bool = False, rebuild: bool = False
+    ) -> IngestReport:
+        started = time.perf_counter()
+        files, scopes = discover(paths or [self.settings.corpus_dir])
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            if rebuild:
+                self._drop_index()
+            store = self._open_store()
+            report = self._sync(store, files, scopes, prune)
+            store.keyword_index()  # rebuilt only when the live chunks changed
+            report.chunks_total = store.chunk_count()
+            report.documents_total = len(store.live_versions())
+        report.embedding_seconds = self._embedder.seconds
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        lock = FileLock(self.settings.index_dir / LOCK_NAME)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            wait = self.settings.ingest_lock_timeout_s
+            if wait <= 0:
+                raise IndexBusyError(
+                    f"Another ingest is running on {self.settings.index_dir}. Try again when it has finished."
+                ) from None
+            self._on_wait(
+                f"Another ingest is running on this index; waiting up to {wait:g} s for it to finish…"
+            )
+            try:
+                lock.acquire(timeout=wait)
+            except Timeout:
+                raise IndexBusyError(
+                    f"Another ingest is still running on {self.settings.index_dir} after {wait:g} s. "
+                    "Try again when it has finished."
+                ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _drop_index(self) -> None:
+        shutil.rmtree(self.settings.index_dir / "chroma", ignore_errors=True)
+        for cached in self.settings.index_dir.glob("keyword-*.npz"):
+            cached.unlink(missing_ok=True)
+
+    def _open_store(self) -> IndexStore:
+        try:
+            return IndexStore.open(
+                self.settings, model=self.settings.embedding_model, dimension=None, create=False
+            )
+        except IndexMismatchError:
+            raise
+        except IndexUnavailableError:
+            pass  # a new index
+        return IndexStore.open(
+            self.settings,
+            model=self.settings.embedding_model,
+            dimension=embedding_dimension(self._embedder.model),
+            create=True,
+        )
+
+    def _sync(
+        self, store: IndexStore, files: list[SourceFile], scopes: list[Scope], prune: bool
+    ) -> IngestReport:
+        report = IngestReport()
+        self._recover(store)
+        known = store.documents()
+        pipeline = pipeline_fingerprint(self.settings)
+        seen: set[str] = set()
+        batch: list[PreparedDocument] = []
+        for file in files:
+            seen.add(file.source)
+            prepared = self._prepare(file, known.get(file.source), pipeline, report)
+            self._progress("file", 1)
+            if prepared is None:
+                continue
+            batch.append(prepared)
+            if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
+                self._write(store, batch, report)
+                batch = []
+        self._write(store, batch, report)
+        gone = [
+            source
+            for source, record in known.items()
+            if source not in seen and (prune or any(scope.covers(record) for scope in scopes))
+        ]
+        self._delete(store, gone)
+        report.files_deleted = len(gone)
+        return report
+
+    def _recover(self, store: IndexStore) -> None:
+        pending = store.pending_sources()
+        if pending:
+            log.info("finishing an interrupted ingest: %d document(s)", len(pending))
+            store.delete_stale_chunks(pending)
+            store.clear_pending(pending)
+
+    def _prepare(
+        self, file: SourceFile, existing: DocumentRecord | None, pipeline: str, report: IngestReport
+    ) -> PreparedDocument | None:
+        try:
+            data = read_source(file, self.settings.max_file_bytes)
+            content_hash = hashlib.sha256(data).hexdigest()
+            version = document_version(content_hash, pipeline)
+            if existing is not None and existing.doc_version == version and existing.root == str(file.root):
+                report.files_unchanged += 1
+                return None
+            return prepare_document(file, data, content_hash, version, self.settings, existing is not None)
+        except SkipFile as skip:
+            report.files_skipped += 1
+            reason = str(skip) + (" (the indexed version is kept)" if existing is not None else "")
+            report.skipped.append({"source": file.source, "reason": reason})
+            return None
+
+    def _write(self, store: IndexStore, batch: list[PreparedDocument], report: IngestReport) -> None:
+        if not batch:
+            return
+        sources = [d.record.source for d in batch]
+        store.mark_pending({d.record.source: d.record.doc_version for d in batch})
+        chunks = [chunk for d in batch for chunk in d.chunks]
+        vectors, computed = self._embedder.vectors(store, chunks)
+        store.write_chunks(chunks, vectors)
+        store.commit_documents([(d.record, d.text) for d in batch])
+        store.delete_stale_chunks([d.record.source for d in batch if d.replaces_existing])
+        store.clear_pending(sources)
+        log.info("committed %d document(s), %d chunk(s), %d embedded", len(batch), len(chunks), computed)
+        report.chunks_embedded += computed
+        report.chunks_reused += len(chunks) - computed
+        report.files_updated += sum(d.replaces_existing for d in batch)
+        report.files_added += sum(not d.replaces_existing for d in batch)
+        self._progress("chunks", computed)
+
+    def _delete(self, store: IndexStore, sources: list[str]) -> None:
+        if sources:
+            store.mark_pending(dict.fromkeys(sources))
+            store.remove_documents(sources)
+            store.delete_stale_chunks(sources)
+            store.clear_pending(sources)
+
+
+def run_ingest(
+    settings: Settings,
+    paths: Sequence[Path] | None = None,
+    *,
+    embeddings: Embeddings | Callable[[], Embeddings] | None = None,
+    prune: bool = False,
+    rebuild: bool = False,
+) -> IngestReport:
+    """Bring the index in line with ``paths`` (default: the corpus folder)."""
+    return Ingestor(settings, embeddings=embeddings).run(paths, prune=prune, rebuild=rebuild)
