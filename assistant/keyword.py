@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 # Bump when tokenization changes: cached indexes built with another version are rebuilt.
-TOKENIZER_VERSION = "words-lower-stop-snowball-en-1"
+TOKENIZER_VERSION = "words-lower-stop-snowball-en-2"
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 STOPWORDS = frozenset(
@@ -129,8 +130,16 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+_DOTTED_ACRONYM = re.compile(r"\b((?:[A-Z]\.){2,})")
+_UNITED_STATES = re.compile(r"\bUnited States\b")
+
+
 def keyword_tokens(text: str) -> list[str]:
-    """Lower-cased word tokens without stop words, Snowball-stemmed ("talks" and "talk" match)."""
+    """Lower-cased word tokens without stop words, Snowball-stemmed ("talks" and "talk" match).
+
+    Dotted acronyms are joined ("U.S." and "US" match) and "United States" also counts as "US"."""
+    text = _DOTTED_ACRONYM.sub(lambda m: m.group(1).replace(".", "") + " ", text)
+    text = _UNITED_STATES.sub("United States US", text)
     words = [word.replace("’", "'") for word in _WORD.findall(text.lower())]
     return _stemmer().stemWords([word for word in words if word not in STOPWORDS])
 
@@ -173,6 +182,14 @@ class KeywordIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a (stemmed) token; unseen tokens get the maximum."""
+        n = len(self.ids)
+        token_id = self._bm25.vocab_dict.get(token) if self.ids else None  # type: ignore[attr-defined]
+        indptr = self._bm25.scores["indptr"] if self.ids else None  # type: ignore[attr-defined]
+        df = 0 if token_id is None or indptr is None else int(indptr[token_id + 1] - indptr[token_id])
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     # --- a single-file cache, replaced atomically -------------------------------------------------
     def save(self, path: Path) -> None:

