@@ -61,6 +61,7 @@ TYPE_WEIGHT = 0.15  # the sentence holds the kind of answer asked for
 LISTING_PENALTY = 0.2
 HEADING_PENALTY = 0.15  # headlines and section titles name a topic; they rarely answer
 KEEP_RATIO = 0.95  # further sentences must score at least this share of the best one
+CORROBORATION = 0.7  # share of a quote's terms another document's sentence must share to be cited too
 NEIGHBOUR_RATIO = 0.5  # the best sentence's neighbour joins it when it scores this share of the best
 
 # Words that shape a question but carry no topic.
@@ -81,6 +82,7 @@ def refusal_reason(question: str) -> str | None:
 
 
 def expected_answer_type(question: str) -> str:
+    """The kind of answer a question asks for, from its wording (classic answer-type detection)."""
     q = question.strip().lower()
     if re.match(r"^(when|what (date|day|time|year|month))\b", q) or re.search(r"\bwhat (date|day)\b", q):
         return "date"
@@ -88,17 +90,41 @@ def expected_answer_type(question: str) -> str:
         return "number"
     if re.match(r"^(who|whom|whose)\b", q):
         return "name"
+    if re.match(r"^where\b", q):
+        return "place"
+    if re.match(r"^why\b", q):
+        return "reason"
+    if re.search(r"\b(conditions?|terms|requirements?|demands?|in return|in exchange)\b", q):
+        return "condition"
     return "any"
 
 
+# Without a date, number or name, a sentence cannot answer when / how many / who at all; the other cues
+# only make a sentence more likely to answer.
+STRICT_TYPES = frozenset({"date", "number", "name"})
+# What a sentence holding each kind of answer usually contains.
+_TYPE_CUES = {
+    "date": _DATE,
+    "number": _NUMBER,
+    "name": _NAME,
+    "place": re.compile(
+        r"\b(in|at|near|from|to) (the )?[A-Z][a-z]+|\b(region|city|capital|village|border)\b"
+    ),
+    "reason": re.compile(
+        r"\b(because|due to|in order to|so that|aim(s|ed)? to|to (pressure|push|force)|argue|since|"
+        r"as a result|intended to)\b"
+    ),
+    "condition": re.compile(
+        r"\b(if|requires?d?|condition|as part of|in exchange|in return|must|provided|commits? to|"
+        r"would need)\b",
+        re.IGNORECASE,
+    ),
+}
+
+
 def matches_type(sentence: str, answer_type: str) -> bool:
-    if answer_type == "date":
-        return bool(_DATE.search(sentence))
-    if answer_type == "number":
-        return bool(_NUMBER.search(sentence))
-    if answer_type == "name":
-        return bool(_NAME.search(sentence))
-    return True
+    cue = _TYPE_CUES.get(answer_type)
+    return cue is None or bool(cue.search(sentence))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +192,8 @@ def evidence(question: str, ranked: Sequence[Candidate]) -> float:
     """How strongly the passages answer the question (0..1): the semantic similarity of the closest
     sentence, or 0 when the best sentence lacks the kind of answer asked for (a date for "when", a
     number for "how many", a name for "who")."""
-    if not ranked or not matches_type(ranked[0].text, expected_answer_type(question)):
+    answer_type = expected_answer_type(question)
+    if not ranked or (answer_type in STRICT_TYPES and not matches_type(ranked[0].text, answer_type)):
         return 0.0
     return max(c.similarity for c in ranked)
 
@@ -200,9 +227,12 @@ def _adjacent(a: Candidate, b: Candidate, passages: Sequence[Passage]) -> bool:
     return same_document and (0 <= a.start - b.end <= 3 or 0 <= b.start - a.end <= 3)
 
 
-def compose(chosen: Sequence[Candidate], passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...]]:
+def compose(
+    chosen: Sequence[Candidate], passages: Sequence[Passage], ranked: Sequence[Candidate] = ()
+) -> tuple[str, tuple[Citation, ...]]:
     """Sentences in readable order (documents by relevance, sentences by position), adjacent sentences of
-    one document merged into one quote, each quote followed by its marker."""
+    one document merged into one quote, each quote followed by its marker. When another document states
+    the same thing (a near-identical sentence among ``ranked``), the quote carries its marker too."""
     document_rank: dict[str, int] = {}
     for candidate in sorted(chosen, key=lambda c: c.passage):
         document_rank.setdefault(passages[candidate.passage].source, len(document_rank))
@@ -210,34 +240,55 @@ def compose(chosen: Sequence[Candidate], passages: Sequence[Passage]) -> tuple[s
     groups: list[list[Candidate]] = []
     for candidate in ordered:
         last = groups[-1][-1] if groups else None
-        if (
-            last is not None
-            and passages[last.passage].source == passages[candidate.passage].source
-            and 0 <= candidate.start - last.end <= 2
-        ):
+        if last is not None and _adjacent(candidate, last, passages) and candidate.start > last.start:
             groups[-1].append(candidate)
         else:
             groups.append([candidate])
     parts: list[str] = []
     citations: list[Citation] = []
-    for number, group in enumerate(groups, start=1):
+    for group in groups:
         passage = passages[group[0].passage]
         quote = passage.text[group[0].start - passage.start : group[-1].end - passage.start]
-        parts.append(f"{quote} [{number}]")
-        citations.append(
-            Citation(
-                source=passage.source,
-                title=passage.title,
-                quote=quote,
-                start=group[0].start,
-                end=group[-1].end,
-                score=round(max(c.score for c in group), 4),
-                passage=passage.text,
-                passage_start=passage.start,
-                passage_end=passage.end,
-            )
-        )
+        sources = [_citation(passage, group)]
+        sources += [_citation(passages[c.passage], [c]) for c in _corroborating(group, passages, ranked)]
+        markers = "".join(f"[{len(citations) + i}]" for i in range(1, len(sources) + 1))
+        citations.extend(sources)
+        parts.append(f"{quote} {markers}")
     return " ".join(parts), tuple(citations)
+
+
+def _citation(passage: Passage, group: Sequence[Candidate]) -> Citation:
+    start, end = group[0].start, group[-1].end
+    return Citation(
+        source=passage.source,
+        title=passage.title,
+        quote=passage.text[start - passage.start : end - passage.start],
+        start=start,
+        end=end,
+        score=round(max(c.score for c in group), 4),
+        passage=passage.text,
+        passage_start=passage.start,
+        passage_end=passage.end,
+    )
+
+
+def _corroborating(
+    group: Sequence[Candidate], passages: Sequence[Passage], ranked: Sequence[Candidate]
+) -> list[Candidate]:
+    """At most one near-identical sentence per other document, for a one-sentence quote."""
+    if len(group) != 1:
+        return []
+    source = passages[group[0].passage].source
+    terms = set(keyword_tokens(group[0].text))
+    found: dict[str, Candidate] = {}
+    for candidate in ranked:
+        other = passages[candidate.passage].source
+        if other == source or other in found:
+            continue
+        shared = len(terms & set(keyword_tokens(candidate.text)))
+        if shared >= CORROBORATION * max(1, len(terms)):
+            found[other] = candidate
+    return list(found.values())
 
 
 def abstention(question: str, reason: str | None) -> str:
@@ -269,5 +320,5 @@ def answer_offline(
     ranked = candidates(question, passages, weights, similarity)
     if evidence(question, ranked) < min_support:
         return Answer(abstention(question, None), abstained=True, question=question, passages=tuple(passages))
-    text, citations = compose(pick_sentences(ranked, passages, max_sentences), passages)
+    text, citations = compose(pick_sentences(ranked, passages, max_sentences), passages, ranked)
     return Answer(text, citations, question=question, passages=tuple(passages))
