@@ -42,6 +42,8 @@ lint: install-dev
 	$(PY) -m ruff format .
 
 bench: install-dev
+	$(PY) -m benchmarks.chain_latency
+	$(PY) -m assistant.evaluate tests/eval/seed.jsonl --offline
 	$(PY) -m benchmarks.ingest_throughput
 
 # Re-resolve and pin every dependency (run after changing pyproject.toml).

@@ -132,7 +132,10 @@ class Request:
         mode = data.get("retrieval_mode") or settings.retrieval_mode
         if mode not in MODES:
             raise InvalidRequestError(f"retrieval_mode must be one of {', '.join(MODES)}")
-        top_k = int(data.get("top_k") or settings.top_k)
+        try:
+            top_k = int(data.get("top_k") or settings.top_k)
+        except (TypeError, ValueError):
+            raise InvalidRequestError("top_k must be a whole number") from None
         if not 1 <= top_k <= 50:
             raise InvalidRequestError("top_k must be between 1 and 50")
         return cls(

@@ -24,12 +24,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("question", nargs="+", help="the question")
     parser.add_argument("--json", action="store_true", help="print the answer and citations as JSON")
+    add_request_options(parser)
+    return parser
+
+
+def add_request_options(parser: argparse.ArgumentParser) -> None:
+    """Per-request overrides shared by the commands that run the chain."""
     parser.add_argument("--mode", choices=MODES, help="retrieval mode (default: ASSISTANT_RETRIEVAL_MODE)")
     parser.add_argument("--top-k", type=int, help="passages handed to the answerer")
     parser.add_argument(
         "--offline", action="store_true", help="use the offline answerer even if an LLM is set"
     )
-    return parser
+
+
+def request_overrides(args: argparse.Namespace) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    if args.mode:
+        overrides["retrieval_mode"] = args.mode
+    if args.top_k:
+        overrides["top_k"] = args.top_k
+    if args.offline:
+        overrides["use_llm"] = False
+    return overrides
 
 
 def format_answer(answer: Answer) -> str:
@@ -55,13 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: invalid settings: {exc}", file=sys.stderr)
         return 2
-    request: dict[str, object] = {"question": " ".join(args.question)}
-    if args.mode:
-        request["retrieval_mode"] = args.mode
-    if args.top_k:
-        request["top_k"] = args.top_k
-    if args.offline:
-        request["use_llm"] = False
+    request = {"question": " ".join(args.question), **request_overrides(args)}
     try:
         from assistant.chain import build_chain
 

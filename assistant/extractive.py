@@ -50,6 +50,11 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z]+|[A-Z](?:\.[A-Z])+\.?|[A-Z]{2,})")
+_PERSON = re.compile(r"\b[A-Z][a-z]+ (?:[A-Z]\. )?[A-Z][a-z]{2,}")  # "Scott Bessent", "JD Vance" is missed
+_PERSON_QUESTION = re.compile(
+    r"\bname of\b|^(who|whom|whose)\b.*\b(envoy|secretary|president|minister|official|leader|spokes\w+|"
+    r"ambassador|general|senator|person|man|woman)\b"
+)
 # Source-list lines ("Reuters: www.reuters.com (headline)") hold links, not statements.
 _LISTING = re.compile(r"\b(www\.|https?://)|\.(com|org|net)\b")
 
@@ -88,6 +93,8 @@ def expected_answer_type(question: str) -> str:
         return "date"
     if re.match(r"^how (many|much|long|old|far)\b", q) or re.search(r"\b(how many|how much)\b", q):
         return "number"
+    if _PERSON_QUESTION.search(q):
+        return "person"
     if re.match(r"^(who|whom|whose)\b", q):
         return "name"
     if re.match(r"^where\b", q):
@@ -101,12 +108,12 @@ def expected_answer_type(question: str) -> str:
 
 # Without a date, number or name, a sentence cannot answer when / how many / who at all; the other cues
 # only make a sentence more likely to answer.
-STRICT_TYPES = frozenset({"date", "number", "name"})
+STRICT_TYPES = frozenset({"date", "number", "name", "person"})
 # What a sentence holding each kind of answer usually contains.
 _TYPE_CUES = {
     "date": _DATE,
-    "number": _NUMBER,
     "name": _NAME,
+    "person": _PERSON,
     "place": re.compile(
         r"\b(in|at|near|from|to) (the )?[A-Z][a-z]+|\b(region|city|capital|village|border)\b"
     ),
@@ -123,6 +130,8 @@ _TYPE_CUES = {
 
 
 def matches_type(sentence: str, answer_type: str) -> bool:
+    if answer_type == "number":  # a quantity, not the digits of a date
+        return bool(_NUMBER.search(_DATE.sub(" ", sentence)))
     cue = _TYPE_CUES.get(answer_type)
     return cue is None or bool(cue.search(sentence))
 

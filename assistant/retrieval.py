@@ -4,6 +4,7 @@ document, and widened to whole sentences of the cleaned document."""
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
     from assistant.store import IndexStore
 
+DOCUMENT_CACHE_SIZE = 512  # cleaned documents kept in memory to widen passages
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 _WORDS = re.compile(r"\w+")
@@ -73,7 +75,7 @@ class Retriever:
         self._store = store
         self._embeddings = embeddings
         self._settings = settings
-        self._documents: dict[tuple[str, str], str] = {}
+        self._documents: OrderedDict[tuple[str, str], str] = OrderedDict()  # a bounded LRU
 
     @property
     def store(self) -> IndexStore:
@@ -124,8 +126,12 @@ class Retriever:
 
     def document_text(self, source: str, version: str) -> str:
         key = (source, version)
-        if key not in self._documents:
+        if key in self._documents:
+            self._documents.move_to_end(key)
+        else:
             self._documents[key] = self._store.document_text(source) or ""
+            if len(self._documents) > DOCUMENT_CACHE_SIZE:
+                self._documents.popitem(last=False)
         return self._documents[key]
 
     def _passage(

@@ -101,7 +101,8 @@ class Settings(BaseSettings):
         default=1,
         ge=0,
         le=5,
-        description="Neighbouring sentences added to a passage where a chunk boundary cuts a paragraph.",
+        description="Neighbouring sentences added on each side of a retrieved chunk, where its boundary cut "
+        "a thought.",
     )
 
     # --- answering ------------------------------------------------------------------------------------
@@ -173,5 +174,7 @@ def describe_settings() -> list[tuple[str, str, str]]:
         default = field.default
         if isinstance(default, Path):
             default = default.relative_to(PROJECT_ROOT) if default.is_relative_to(PROJECT_ROOT) else default
-        rows.append((f"ASSISTANT_{name.upper()}", str(default), field.description or ""))
+        alias = field.validation_alias
+        variable = alias.choices[0] if isinstance(alias, AliasChoices) else f"ASSISTANT_{name.upper()}"
+        rows.append((str(variable), "" if default is None else str(default), field.description or ""))
     return rows

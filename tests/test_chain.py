@@ -145,3 +145,11 @@ def test_cli_without_an_index_says_what_to_do(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "python -m ingest" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_readme_documents_every_setting() -> None:
+    from assistant.settings import describe_settings
+
+    readme = (PROJECT / "README.md").read_text()
+    missing = [name for name, _, _ in describe_settings() if f"`{name}`" not in readme]
+    assert not missing, f"README configuration table lacks {missing}"
