@@ -67,18 +67,18 @@ class SentenceVectors:
 
     def vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+            for text in found:
+                self._cache.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            computed = self._embeddings.embed_documents(missing)
+            computed = [np.asarray(v, dtype=np.float32) for v in self._embeddings.embed_documents(missing)]
+            found.update(zip(missing, computed, strict=True))
             with self._lock:
-                for text, vector in zip(missing, computed, strict=True):
-                    self._cache[text] = np.asarray(vector, dtype=np.float32)
+                self._cache.update(zip(missing, computed, strict=True))
                 while len(self._cache) > self._max_items:
                     self._cache.popitem(last=False)
-        with self._lock:
-            for text in texts:
-                self._cache.move_to_end(text)
-            return [self._cache[t] for t in texts]
+        return [found[t] for t in texts]
 
 
 @dataclass
