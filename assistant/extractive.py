@@ -65,7 +65,8 @@ PASSAGE_WEIGHT = 0.2  # the fused retrieval score of the sentence's passage
 TYPE_WEIGHT = 0.15  # the sentence holds the kind of answer asked for
 LISTING_PENALTY = 0.2
 HEADING_PENALTY = 0.15  # headlines and section titles name a topic; they rarely answer
-KEEP_RATIO = 0.95  # further sentences must score at least this share of the best one
+KEEP_RATIO = 0.8  # further sentences of the best one's document must score this share of the best
+OTHER_DOCUMENT_RATIO = 0.97  # ... and sentences of other documents this share
 CORROBORATION = 0.7  # share of a quote's terms another document's sentence must share to be cited too
 NEIGHBOUR_RATIO = 0.5  # the best sentence's neighbour joins it when it scores this share of the best
 
@@ -218,9 +219,13 @@ def pick_sentences(ranked: Sequence[Candidate], passages: Sequence[Passage], lim
     if neighbours and limit > 1 and neighbours[0].score >= NEIGHBOUR_RATIO * best.score:
         chosen.append(neighbours[0])
     seen = [set(keyword_tokens(c.text)) for c in chosen]
+    best_source = passages[best.passage].source
     for candidate in ranked[1:]:
-        if len(chosen) >= limit or candidate.score < KEEP_RATIO * best.score:
+        if len(chosen) >= limit or candidate.score < min(KEEP_RATIO, OTHER_DOCUMENT_RATIO) * best.score:
             break
+        same_document = passages[candidate.passage].source == best_source
+        if candidate.score < (KEEP_RATIO if same_document else OTHER_DOCUMENT_RATIO) * best.score:
+            continue
         terms = set(keyword_tokens(candidate.text))
         if candidate in chosen or any(
             len(terms & other) / max(1, min(len(terms), len(other))) > 0.6 for other in seen
