@@ -267,7 +267,7 @@ def compose(
         sources += [_citation(passages[c.passage], [c]) for c in _corroborating(group, passages, ranked)]
         markers = "".join(f"[{len(citations) + i}]" for i in range(1, len(sources) + 1))
         citations.extend(sources)
-        parts.append(f"{quote} {markers}")
+        parts.append(f"{' '.join(quote.split())} {markers}")  # one line even if the quote spans paragraphs
     return " ".join(parts), tuple(citations)
 
 
