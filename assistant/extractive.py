@@ -70,6 +70,8 @@ OTHER_DOCUMENT_RATIO = 0.97  # ... and sentences of other documents this share
 CORROBORATION = 0.7  # share of a quote's terms another document's sentence must share to be cited too
 NEIGHBOUR_RATIO = 0.5  # the best sentence's neighbour joins it when it scores this share of the best
 
+CONTEXT_WEIGHT = 0.25  # weight of terms that only the earlier turns of a follow-up contribute
+
 # Words that shape a question but carry no topic.
 QUESTION_FILLER = frozenset(
     keyword_tokens(
@@ -153,7 +155,7 @@ def query_weights(question: str, context: str, weight: TermWeight) -> dict[str, 
     weights = {t: weight(t) for t in keyword_tokens(question) if t not in QUESTION_FILLER}
     for term in keyword_tokens(context):
         if term not in weights and term not in QUESTION_FILLER:
-            weights[term] = weight(term) * 0.5
+            weights[term] = weight(term) * CONTEXT_WEIGHT
     return weights
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 # Bump when tokenization changes: cached indexes built with another version are rebuilt.
-TOKENIZER_VERSION = "words-lower-stop-snowball-en-2"
+TOKENIZER_VERSION = "words-lower-stop-irregular-snowball-en-3"
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 STOPWORDS = frozenset(
@@ -123,6 +123,26 @@ STOPWORDS = frozenset(
 )
 
 
+# Past forms of common irregular verbs, which a Snowball stemmer leaves apart from their base form
+# ("sent" would never match "send").
+IRREGULAR_VERBS = {
+    past: base
+    for base, forms in {
+        "send": "sent", "say": "said", "meet": "met", "tell": "told", "give": "gave given",
+        "take": "took taken", "make": "made", "go": "went gone", "win": "won", "hold": "held",
+        "leave": "left", "bring": "brought",
+        "begin": "began begun", "buy": "bought", "seek": "sought", "think": "thought", "fight": "fought",
+        "speak": "spoke spoken", "write": "wrote written", "know": "knew known", "see": "saw seen",
+        "come": "came", "find": "found", "keep": "kept", "lose": "lost", "pay": "paid", "sell": "sold",
+        "lead": "led", "run": "ran", "stand": "stood", "draw": "drew drawn", "rise": "rose risen",
+        "fall": "fell fallen", "break": "broke broken", "choose": "chose chosen", "drive": "drove driven",
+        "get": "got gotten", "hear": "heard", "feel": "felt", "build": "built", "spend": "spent",
+        "strike": "struck", "withdraw": "withdrew withdrawn", "undertake": "undertook undertaken",
+    }.items()
+    for past in forms.split()
+}  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def _stemmer():  # type: ignore[no-untyped-def]
     import Stemmer
@@ -140,7 +160,7 @@ def keyword_tokens(text: str) -> list[str]:
     Dotted acronyms are joined ("U.S." and "US" match) and "United States" also counts as "US"."""
     text = _DOTTED_ACRONYM.sub(lambda m: m.group(1).replace(".", "") + " ", text)
     text = _UNITED_STATES.sub("United States US", text)
-    words = [word.replace("’", "'") for word in _WORD.findall(text.lower())]
+    words = [IRREGULAR_VERBS.get(word, word).replace("’", "'") for word in _WORD.findall(text.lower())]
     return _stemmer().stemWords([word for word in words if word not in STOPWORDS])
 
 
