@@ -190,3 +190,29 @@ def test_missing_path_is_an_error_before_anything_is_written(make_settings, tmp_
 
 
 EmbedFactory = Callable[[], object]
+
+
+def test_html_and_pdf_are_ingested_with_their_titles(make_settings, tmp_path: Path, embeddings) -> None:
+    from tests.test_loaders import tiny_pdf
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "page.html").write_text(
+        "<html><head><title>Kyiv talks | Example News</title>"
+        '<meta property="og:title" content="Negotiators meet in Riyadh"></head><body>'
+        "<nav>Home | World | Sport</nav><article><h1>Negotiators meet in Riyadh</h1>"
+        "<p>Ukrainian and American negotiators met in Riyadh on Tuesday to discuss a partial truce.</p>"
+        "<p>The talks focused on energy infrastructure and Black Sea shipping.</p></article>"
+        "<script>alert('x')</script><footer>We use cookies to improve your experience.</footer></body></html>"
+    )
+    (folder / "brief.pdf").write_bytes(tiny_pdf(["Sumy region evacuation expanded to six villages."]))
+    settings = make_settings()
+    report = run_ingest(settings, [folder], embeddings=embeddings)
+    assert (report.files_added, report.files_skipped) == (2, 0)
+    store = open_store(settings)
+    documents = store.documents()
+    assert documents["page.html"].title == "Negotiators meet in Riyadh"
+    assert documents["page.html"].kind == "html" and documents["brief.pdf"].kind == "pdf"
+    page = store.document_text("page.html") or ""
+    assert "Black Sea shipping" in page and "alert(" not in page and "cookies" not in page
+    assert "Sumy region evacuation" in (store.document_text("brief.pdf") or "")
