@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from assistant.sentences import widen_to_sentences
@@ -142,7 +142,3 @@ class Retriever:
             return Passage(chunk, chunk.text, chunk.start, chunk.end, score, dense_rank, keyword_rank)
         start, end = widen_to_sentences(document, chunk.start, chunk.end, self._settings.context_sentences)
         return Passage(chunk, document[start:end], start, end, score, dense_rank, keyword_rank)
-
-
-def ranks_of(passages: Sequence[Passage]) -> Mapping[str, int]:
-    return {p.chunk.id: rank for rank, p in enumerate(passages, start=1)}

@@ -90,10 +90,6 @@ class IndexStore:
         catalogue = client.get_or_create_collection(catalogue_name, embedding_function=None)
         return cls(client, settings, chunks, catalogue)
 
-    @property
-    def model(self) -> str:
-        return str((self._chunks.metadata or {}).get("embedding_model", ""))
-
     # --- the catalogue --------------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
         """Every live document by source."""
@@ -114,10 +110,6 @@ class IndexStore:
             self.documents()
         assert self._live is not None
         return self._live
-
-    def refresh(self) -> None:
-        """Forget cached state so the next read sees what other writers committed."""
-        self._live = None
 
     # --- writing (ingest, under the lock) -------------------------------------------------------------
     def mark_pending(self, changes: Mapping[str, str | None]) -> None:
