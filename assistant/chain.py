@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Part of the LLM budget kept back so that the offline fallback, too, is delivered within it.
+FALLBACK_RESERVE_S = 0.5
+
 
 class InvalidRequestError(AssistantError):
     """The chain's input is not a usable question."""
@@ -197,7 +200,8 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Answer]:
         request = Request.parse(input, self.services.settings)
         use_llm = request.use_llm and self.llm_available
-        deadline = time.monotonic() + self.services.settings.llm_budget_s
+        budget = self.services.settings.llm_budget_s
+        deadline = time.monotonic() + budget - min(FALLBACK_RESERVE_S, budget / 4)
         turn = self._retrieve(request, use_llm, deadline)
         if use_llm:
             yield from self._llm(turn, deadline)

@@ -143,8 +143,8 @@ class Settings(BaseSettings):
     llm_budget_s: float = Field(
         default=30.0,
         gt=0,
-        description="Hard limit on the whole LLM attempt, retries and streaming included; past it the "
-        "offline answer is shown, labelled as a fallback.",
+        description="Hard limit on a whole request that uses the LLM, retries and streaming included. The "
+        "LLM gets this minus a 0.5 s reserve; past that the offline answer is shown, labelled as a fallback.",
     )
 
     @property

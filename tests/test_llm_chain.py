@@ -86,13 +86,19 @@ def refused_port() -> int:
         return probe.getsockname()[1]
 
 
-FAULTS = {
-    "hang": (Reply(delay=30), "took longer than the time budget"),
-    "slow stream": (Reply(text="word " * 200, chunk_delay=0.2), "took longer than the time budget"),
-    "429 with Retry-After": (Reply(status=429, retry_after=30), "rate limited"),
-    "500": (Reply(status=500), "server error (HTTP 500)"),
-    "503": (Reply(status=503), "server error (HTTP 503)"),
-    "truncated stream": (Reply(text="The United States is pressing Ukraine " * 5, cut_after=3), "broke off"),
+FAULTS = {  # fault -> (scripted reply, the notice says one of these)
+    "hang": (
+        Reply(delay=30),
+        ("timed out", "time budget"),
+    ),  # request timeout (2 s) or budget, whichever first
+    "slow stream": (Reply(text="word " * 200, chunk_delay=0.2), ("time budget",)),
+    "429 with Retry-After": (Reply(status=429, retry_after=30), ("rate limited",)),
+    "500": (Reply(status=500), ("server error (HTTP 500)",)),
+    "503": (Reply(status=503), ("server error (HTTP 503)",)),
+    "truncated stream": (
+        Reply(text="The United States is pressing Ukraine " * 5, cut_after=3),
+        ("broke off",),
+    ),
 }
 
 
@@ -112,9 +118,10 @@ def test_llm_faults_fall_back_to_the_labelled_offline_answer_within_budget(
     started = time.monotonic()
     answer = chain.invoke({"question": MINERALS})
     elapsed = time.monotonic() - started
+    print(f"fault {fault!r}: offline fallback after {elapsed:.2f} s (budget {BUDGET} s)")
     assert elapsed < BUDGET + 1.5, f"{fault}: {elapsed:.1f}s"
     assert answer.is_fallback and answer.answered_by == "offline (fallback)"
-    assert expected in answer.notice and "offline answer" in answer.notice
+    assert any(reason in answer.notice for reason in expected) and "offline answer" in answer.notice
     assert answer.citations and not answer.abstained
     assert "sk-test" not in answer.notice + answer.answer
 
