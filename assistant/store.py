@@ -98,7 +98,10 @@ class IndexStore:
         for metadata in found["metadatas"] or []:
             record = _record_from_metadata(metadata)
             records[record.source] = record
-        self._live = {source: record.doc_version for source, record in records.items()}
+        live = {source: record.doc_version for source, record in records.items()}
+        if live != self._live:
+            self._live = live
+            self._keyword = None
         return records
 
     def document_text(self, source: str) -> str | None:
@@ -252,9 +255,9 @@ class IndexStore:
 
     def keyword_index(self) -> KeywordIndex:
         """The BM25 index of exactly the live chunks: cached on disk, rebuilt when the index changed."""
-        state = fingerprint(self.live_versions().items())
-        if self._keyword is not None and self._keyword.state == state:
+        if self._keyword is not None:  # dropped whenever the live versions change
             return self._keyword
+        state = fingerprint(self.live_versions().items())
         cached = KeywordIndex.load(self._keyword_path)
         if cached is None or cached.state != state:
             cached = self.rebuild_keyword_index(state)

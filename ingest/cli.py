@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from ingest.pipeline import Ingestor, IngestReport, ProgressCallback, discover
+from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: invalid settings: {exc}", file=sys.stderr)
         return 2
     try:
-        with _progress(args.paths or [settings.corpus_dir]) as progress:
+        with _progress() as progress:
             ingestor = Ingestor(settings, progress=progress, on_wait=lambda m: print(m, file=sys.stderr))
             report = ingestor.run(args.paths or None, prune=args.prune, rebuild=args.rebuild)
     except AssistantError as exc:
@@ -90,17 +90,13 @@ def format_report(report: IngestReport) -> str:
 
 
 @contextmanager
-def _progress(paths: Sequence[Path]) -> Iterator[ProgressCallback | None]:
+def _progress() -> Iterator[ProgressCallback | None]:
     """A progress bar on a terminal; nothing otherwise (logs and pipes stay clean)."""
     if not sys.stderr.isatty():
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    try:
-        total = len(discover(paths)[0])
-    except AssistantError:
-        total = None
     with Progress(
         TextColumn("ingesting"),
         BarColumn(),
@@ -109,12 +105,14 @@ def _progress(paths: Sequence[Path]) -> Iterator[ProgressCallback | None]:
         TimeElapsedColumn(),
         transient=True,
     ) as bar:
-        task = bar.add_task("ingest", total=total, chunks=0)
+        task = bar.add_task("ingest", total=None, chunks=0)
         embedded = 0
 
         def advance(event: str, amount: int) -> None:
             nonlocal embedded
-            if event == "file":
+            if event == "total":
+                bar.update(task, total=amount)
+            elif event == "file":
                 bar.advance(task, amount)
             else:
                 embedded += amount

@@ -95,7 +95,8 @@ class PreparedDocument:
     replaces_existing: bool
 
 
-ProgressCallback = Callable[[str, int], None]  # (event, amount): "file" per file done, "chunks" embedded
+# (event, amount): "total" files found, then "file" per file done and "chunks" embedded
+ProgressCallback = Callable[[str, int], None]
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[SourceFile], list[Scope]]:
@@ -249,6 +250,7 @@ class Ingestor:
     ) -> IngestReport:
         started = time.perf_counter()
         files, scopes = discover(paths or [self.settings.corpus_dir])
+        self._progress("total", len(files))
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         with self._lock():
             if rebuild:
