@@ -16,7 +16,6 @@ from assistant.types import Answer, Citation, Passage
 
 TermWeight = Callable[[str], float]
 Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
-Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
 
 # Requests that are instructions to the assistant rather than questions about the news.
 _INJECTION = re.compile(
@@ -50,7 +49,14 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-z]+|[A-Z](?:\.[A-Z])+\.?|[A-Z]{2,})")
-_PERSON = re.compile(r"\b[A-Z][a-z]+ (?:[A-Z]\. )?[A-Z][a-z]{2,}")  # "Scott Bessent", "JD Vance" is missed
+# A run of capitalized words: "Treasury Secretary Scott Bessent" ("JD Vance" is missed).
+_PERSON = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s+)?[A-Z][a-z]{2,})+")
+_TITLES = frozenset(
+    keyword_tokens(
+        "president vice prime minister secretary envoy special foreign defense treasury state chancellor "
+        "spokesman spokeswoman spokesperson ambassador general senator former leader official mr mrs ms dr"
+    )
+)
 _PERSON_QUESTION = re.compile(
     r"\bname of\b|^(who|whom|whose)\b.*\b(envoy|secretary|president|minister|official|leader|spokes\w+|"
     r"ambassador|general|senator|person|man|woman)\b"
@@ -132,11 +138,52 @@ _TYPE_CUES = {
 }
 
 
-def matches_type(sentence: str, answer_type: str) -> bool:
+def matches_type(sentence: str, answer_type: str, question: str = "") -> bool:
+    """Whether the sentence holds the kind of answer asked for. A name or date the question itself
+    contains is not an answer to it ("Who did Trump send?" is not answered by "Trump"), and a count must
+    be of the thing asked about ("how much military aid" is not answered by "$500 billion of minerals")."""
     if answer_type == "number":  # a quantity, not the digits of a date
-        return bool(_NUMBER.search(_DATE.sub(" ", sentence)))
+        if not _NUMBER.search(_DATE.sub(" ", sentence)):
+            return False
+        focus = counted_terms(question)
+        if focus & _MONEY_TERMS and _CURRENCY.search(sentence):
+            return True
+        return not focus or bool(focus & set(keyword_tokens(sentence)))
     cue = _TYPE_CUES.get(answer_type)
-    return cue is None or bool(cue.search(sentence))
+    if cue is None:
+        return True
+    if answer_type not in STRICT_TYPES or not question:
+        return bool(cue.search(sentence))
+    asked = set(keyword_tokens(question))
+    for match in cue.finditer(sentence):
+        terms = set(keyword_tokens(match.group(0)))
+        if answer_type == "person":  # the same person under a title the question doesn't use
+            terms -= _TITLES
+            if terms and not terms & asked:
+                return True
+        elif terms - asked:
+            return True
+    return False
+
+
+_COUNTED = re.compile(r"\bhow (?:many|much)((?: [a-z-]+){1,3})")
+_MONEY_TERMS = frozenset(keyword_tokens("money cost costs price funds funding cash dollars euros"))
+_CURRENCY = re.compile(r"[$€£]\s?\d|\b(dollars?|euros?|pounds)\b", re.IGNORECASE)
+_AUXILIARY = frozenset(
+    {"is", "are", "was", "were", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could"}
+)
+
+
+def counted_terms(question: str) -> set[str]:
+    """The terms of what a "how many / how much" question counts ("soldiers", "military aid")."""
+    found = _COUNTED.search(question.lower())
+    if not found:
+        return set()
+    words = found.group(1).split()
+    if words[0] in _AUXILIARY:  # "how much was it worth": nothing named
+        return set()
+    ends = [i for i, word in enumerate(words) if word in _AUXILIARY]
+    return set(keyword_tokens(" ".join(words[: ends[0]] if ends else words[:1])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +232,7 @@ def candidates(
     for (index, start, end, text), sim in zip(spans, similarities, strict=True):
         passage = passages[index]
         cov = coverage(set(keyword_tokens(text)), weights)
-        typed = 1.0 if matches_type(text, answer_type) else 0.0
+        typed = 1.0 if matches_type(text, answer_type, question) else 0.0
         relevance = (1 - SIMILARITY_SHARE) * cov + SIMILARITY_SHARE * max(sim, 0.0) if similarity else cov
         score = (
             RELEVANCE_WEIGHT * relevance
@@ -200,14 +247,20 @@ def candidates(
     return sorted(found, key=lambda c: -c.score)
 
 
-def evidence(question: str, ranked: Sequence[Candidate]) -> float:
+def evidence(question: str, ranked: Sequence[Candidate], semantic: bool = True) -> float:
     """How strongly the passages answer the question (0..1): the semantic similarity of the closest
-    sentence, or 0 when the best sentence lacks the kind of answer asked for (a date for "when", a
-    number for "how many", a name for "who")."""
+    sentence (its term coverage when no similarity was computed). For "when" / "how many" / "who",
+    only sentences holding a date, a count of the thing asked about or a new name count, and the best
+    sentence must be one of them."""
     answer_type = expected_answer_type(question)
-    if not ranked or (answer_type in STRICT_TYPES and not matches_type(ranked[0].text, answer_type)):
+    if not ranked:
         return 0.0
-    return max(c.similarity for c in ranked)
+    typed = ranked
+    if answer_type in STRICT_TYPES:
+        typed = [c for c in ranked if matches_type(c.text, answer_type, question)]
+        if not typed or typed[0] is not ranked[0]:
+            return 0.0
+    return max(c.similarity if semantic else c.coverage for c in typed)
 
 
 def pick_sentences(ranked: Sequence[Candidate], passages: Sequence[Passage], limit: int) -> list[Candidate]:
@@ -334,7 +387,7 @@ def answer_offline(
         )
     weights = query_weights(question, context, weight)
     ranked = candidates(question, passages, weights, similarity)
-    if evidence(question, ranked) < min_support:
+    if evidence(question, ranked, semantic=similarity is not None) < min_support:
         return Answer(abstention(question, None), abstained=True, question=question, passages=tuple(passages))
     text, citations = compose(pick_sentences(ranked, passages, max_sentences), passages, ranked)
     return Answer(text, citations, question=question, passages=tuple(passages))

@@ -1,0 +1,50 @@
+"""Grid-search the offline answerer's scoring constants on a set of test prompts.
+
+    python -m benchmarks.tune_answerer '{"KEEP_RATIO": [0.7, 0.8], "NEIGHBOUR_RATIO": [0.5, 0.8]}'
+
+Upper-case keys are constants of ``assistant.extractive``; lower-case keys are request overrides
+(``top_k``, ``retrieval_mode``). Prints the ten best combinations by accuracy + citation precision,
+with the abstention figures beside them. Figures chosen this way are in-sample for the cases used."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import assistant.extractive as extractive
+from assistant.chain import build_chain
+from assistant.evaluation import compute_metrics, load_cases, run_cases
+from assistant.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("grid", help="JSON object: name -> list of values")
+    parser.add_argument("--cases", type=Path, default=Path("tests/eval/seed.jsonl"))
+    args = parser.parse_args(argv)
+    grid: dict[str, list[Any]] = json.loads(args.grid)
+    cases = load_cases([args.cases])
+    chain = build_chain(Settings(use_llm=False))
+    rows = []
+    for combination in itertools.product(*grid.values()):
+        point = dict(zip(grid, combination, strict=True))
+        overrides = {name: value for name, value in point.items() if name.islower()}
+        for name, value in point.items():
+            if not name.islower():
+                setattr(extractive, name, value)
+        metrics = compute_metrics(run_cases(chain, cases, overrides or None))
+        rows.append((metrics, point))
+    rows.sort(key=lambda row: -(row[0].answer_accuracy + row[0].citation_precision))
+    print("accuracy  precision  answered  abstained  point")
+    for metrics, point in rows[:10]:
+        print(
+            f"{metrics.answer_accuracy:8.3f}  {metrics.citation_precision:9.3f}  "
+            f"{metrics.answerable_answered:8.3f}  {metrics.unanswerable_abstained:9.3f}  {point}"
+        )
+
+
+if __name__ == "__main__":
+    main()
