@@ -147,11 +147,34 @@ class Settings(BaseSettings):
         "LLM gets this minus a 0.5 s reserve; past that the offline answer is shown, labelled as a fallback.",
     )
 
+    # --- the browser app --------------------------------------------------------------------------------
+    upload_dir: Path = Field(
+        default=PROJECT_ROOT / "data" / "uploads",
+        description="Folder where documents uploaded in the browser are stored (under safe names) and "
+        "indexed from. Their sources are shown as 'uploads/<name>'.",
+    )
+    server_name: str = Field(
+        default="127.0.0.1",
+        description="Address the chat binds to. Anything but loopback requires ASSISTANT_AUTH.",
+    )
+    server_port: int = Field(default=7860, ge=1, le=65535, description="Port of the chat.")
+    auth: SecretStr | None = Field(
+        default=None,
+        description="Login for the chat as 'user:password' (several separated by commas). Required when "
+        "binding beyond loopback.",
+    )
+    concurrency_limit: int = Field(
+        default=4, ge=1, le=64, description="Chat requests answered at the same time; more wait in the queue."
+    )
+    queue_size: int = Field(
+        default=64, ge=1, description="Requests allowed to wait; beyond this users are asked to retry."
+    )
+
     @property
     def llm_configured(self) -> bool:
         return bool(self.use_llm and (self.openai_api_key or self.openai_base_url))
 
-    @field_validator("corpus_dir", "index_dir")
+    @field_validator("corpus_dir", "index_dir", "upload_dir")
     @classmethod
     def _expand_user(cls, value: Path) -> Path:
         return value.expanduser()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +111,13 @@ class Answer:
     @property
     def is_fallback(self) -> bool:
         return self.answered_by.endswith("(fallback)")
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOutcome:
+    """What became of one uploaded file."""
+
+    name: str  # the file name as the user gave it
+    status: Literal["added", "updated", "unchanged", "rejected"]
+    message: str  # one sentence for the user: no absolute path, no traceback
+    source: str | None = None  # the citation key of the stored document; None when rejected
