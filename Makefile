@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: install install-dev run ingest test lint format bench lock
+.PHONY: install install-dev browser run ingest test lint format bench lock
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -25,6 +25,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-noto-color-emoji; }
+
 # Refreshes the index when the corpus changed (a no-op otherwise), then starts the product.
 run: install
 	$(PY) app.py
@@ -32,7 +38,7 @@ run: install
 ingest: install
 	$(PY) -m ingest
 
-test: install-dev
+test: install-dev browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -41,10 +47,11 @@ lint: install-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: install-dev
+bench: install-dev browser
 	$(PY) -m benchmarks.chain_latency
 	$(PY) -m assistant.evaluate tests/eval/seed.jsonl --offline
 	$(PY) -m benchmarks.ingest_throughput
+	$(PY) -m benchmarks.app_startup
 
 # Re-resolve and pin every dependency (run after changing pyproject.toml).
 lock:

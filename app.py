@@ -1,30 +1,238 @@
-"""Newsdesk entry point for `make run`.
+"""Newsdesk in the browser: `make run` refreshes the index, then serves the chat on http://127.0.0.1:7860.
 
-Until the browser chat exists, this refreshes the index from the corpus (a no-op when nothing changed)
-and prints what the index holds."""
+`create_demo(services)` builds the page from services it is handed; `main()` builds settings and services
+and launches. All logic lives in `assistant/` (conversation, render, launch) and is tested there."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from assistant.conversation import ChatOptions, Conversation, respond
 from assistant.errors import AssistantError
+from assistant.render import answer_payload, documents_rows, sources_panel, upload_report
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from assistant.chain import NewsdeskChain
+    from assistant.library import Library
+
+log = logging.getLogger("newsdesk.app")
+
+EXAMPLES = [
+    "What conditions did the US attach to the minerals deal?",
+    "How long is the truce Ukraine agreed to?",
+    "Who did Trump send to Kyiv?",
+    "What did Putin demand of the Ukrainian troops in Kursk?",
+]
+DOCUMENT_HEADERS = ["Title", "Source", "Chunks", "Ingested"]
+UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+UPLOAD_LOCK_WAIT_S = 10.0
+UNEXPECTED = "Something went wrong on our side; the details are in the server log. Please try again."
+
+
+@dataclass(frozen=True)
+class AppServices:
+    settings: Settings
+    chain: NewsdeskChain
+    library: Library
+
+
+def create_demo(services: AppServices) -> gr.Blocks:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    settings, chain, library = services.settings, services.chain, services.library
+    llm_ready = chain.llm_available
+
+    def ask(
+        message: str, conversation: Conversation, top_k: float, mode: str, use_llm: bool
+    ) -> Iterator[Any]:
+        options = ChatOptions(int(top_k), mode, bool(use_llm and llm_ready))
+        try:
+            for view in respond(chain, conversation, message, options):
+                yield "", view.messages, view.sources_html, view.status, view.conversation
+        except AssistantError as exc:
+            yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
+            raise gr.Error(str(exc)) from None
+        except Exception:
+            log.exception("answering failed")
+            yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
+            raise gr.Error(UNEXPECTED) from None
+
+    def new_chat() -> tuple[Any, ...]:
+        return Conversation(), [], sources_panel(()), "", ""
+
+    def documents() -> list[list[Any]]:
+        try:
+            return documents_rows(library.documents())
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def add_files(paths: list[str] | None) -> tuple[Any, ...]:
+        if not paths:
+            return gr.skip(), gr.skip(), None
+        try:
+            outcomes = library.upload([(Path(path).name, Path(path)) for path in paths])
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception:
+            log.exception("upload failed")
+            raise gr.Error(UNEXPECTED) from None
+        return upload_report(outcomes), documents_rows(library.documents()), None
+
+    def chat(
+        question: str,
+        chat_history: list[dict[str, str]] | None = None,
+        top_k: int | None = None,
+        retrieval_mode: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer a question about the news articles. Returns the answer (markdown with markers [n]),
+        its citations (marker [n] is citations[n-1]: source, title, quote, start, end, score), whether
+        the documents did not answer (abstained), and what answered."""
+        request: dict[str, Any] = {"question": question, "chat_history": chat_history or []}
+        if top_k:
+            request["top_k"] = top_k
+        if retrieval_mode:
+            request["retrieval_mode"] = retrieval_mode
+        try:
+            return answer_payload(chain.invoke(request))
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception:
+            log.exception("answering failed")
+            raise gr.Error(UNEXPECTED) from None
+
+    with gr.Blocks(title="Newsdesk", analytics_enabled=False, fill_width=True) as demo:
+        conversation = gr.State(Conversation())
+        gr.Markdown(
+            "## Newsdesk\nAsk about the news articles. Every claim in an answer carries a marker like "
+            "**[1]**: click it to see the exact passage it came from."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    elem_id="nd-chat",
+                    height=520,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    placeholder="Ask a question below, or pick an example.",
+                )
+                status = gr.Markdown(elem_id="nd-status")
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask about the news articles…",
+                        show_label=False,
+                        lines=1,
+                        max_lines=4,
+                        max_length=settings.max_question_chars,
+                        scale=6,
+                        elem_id="nd-question",
+                        autofocus=True,
+                    )
+                    ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="nd-ask")
+                new_chat_button = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
+                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_panel(()), elem_id="nd-sources")
+        with gr.Accordion("Settings", open=False, elem_id="nd-settings"), gr.Row():
+            top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to read (top-k)")
+            mode = gr.Radio(
+                ["hybrid", "dense", "keyword"],
+                value=settings.retrieval_mode,
+                label="Retrieval",
+                info="hybrid: meaning and keywords; dense: meaning only; keyword: BM25 only",
+            )
+            use_llm = gr.Checkbox(
+                value=llm_ready,
+                interactive=llm_ready,
+                label=f"Answer with the LLM ({settings.llm_model})" if llm_ready else "Answer with an LLM",
+                info=None
+                if llm_ready
+                else "No LLM is configured: set OPENAI_API_KEY or OPENAI_BASE_URL to use one.",
+            )
+        with gr.Accordion("Documents", open=False, elem_id="nd-documents"):
+            table = gr.Dataframe(headers=DOCUMENT_HEADERS, interactive=False, wrap=True, elem_id="nd-table")
+            if library.accepts_uploads:
+                upload = gr.File(
+                    label=f"Add documents (.txt, .md, .html, .pdf; up to {settings.max_file_mb:g} MB each)",
+                    file_count="multiple",
+                    file_types=UPLOAD_TYPES,
+                    elem_id="nd-upload",
+                )
+                upload_status = gr.Markdown(elem_id="nd-upload-status")
+                upload.upload(add_files, upload, [upload_status, table, upload], api_visibility="private")
+
+        chat_inputs = [question, conversation, top_k, mode, use_llm]
+        chat_outputs = [question, chatbot, sources, status, conversation]
+        question.submit(ask, chat_inputs, chat_outputs, api_visibility="private")
+        ask_button.click(ask, chat_inputs, chat_outputs, api_visibility="private")
+        new_chat_button.click(
+            new_chat, None, [conversation, chatbot, sources, status, question], api_visibility="private"
+        )
+        demo.load(documents, None, table, api_visibility="private")
+        gr.api(chat, api_name="chat")
+    return demo
+
+
+def build_app_services(settings: Settings) -> AppServices:
+    from assistant.chain import NewsdeskChain, build_services
+    from assistant.library import Library
+    from ingest.uploads import UploadInbox
+
+    services = build_services(settings)
+    # An upload waits briefly for a command-line ingest, then tells the user to retry, rather than
+    # holding the page for the ingest lock's full timeout.
+    upload_settings = settings.model_copy(update={"ingest_lock_timeout_s": UPLOAD_LOCK_WAIT_S})
+    inbox = UploadInbox(upload_settings, services.embeddings)
+    return AppServices(settings, NewsdeskChain(services), Library(services.store, inbox.add))
+
+
+def warm_up(services: AppServices) -> None:
+    """Answer one question offline before serving, so the first user does not wait for cold caches
+    (model kernels, the keyword index, sentence vectors): about 1 s on the first question otherwise."""
+    try:
+        services.chain.invoke({"question": EXAMPLES[0], "use_llm": False})
+    except AssistantError as exc:
+        log.warning("warm-up question failed: %s", exc)
 
 
 def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from pydantic import ValidationError
+
+    from assistant.launch import launch_options
     from ingest.cli import format_report
     from ingest.pipeline import run_ingest
-    from ingest.status import format_documents
 
-    settings = Settings()
     try:
-        report = run_ingest(settings)
+        settings = Settings()
+        options = launch_options(settings)
+        print(format_report(run_ingest(settings)), flush=True)
+        services = build_app_services(settings)
+    except ValidationError as exc:
+        print(f"error: invalid settings: {exc}", file=sys.stderr)
+        return 2
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(format_report(report))
-    print()
-    print(format_documents(settings))
+    warm_up(services)
+    demo = create_demo(services)
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)
+    _, url, _ = demo.launch(prevent_thread_lock=True, **options)
+    print(f"Newsdesk is ready: {url}", flush=True)
+    demo.block_thread()
     return 0
 
 

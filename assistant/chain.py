@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from assistant.errors import AssistantError
+from assistant.errors import InvalidRequestError
 from assistant.extractive import answer_offline
 from assistant.followup import conversation_context, format_history, needs_context, normalize_history
 from assistant.llm import (
@@ -44,10 +44,6 @@ log = logging.getLogger(__name__)
 
 # Part of the LLM budget kept back so that the offline fallback, too, is delivered within it.
 FALLBACK_RESERVE_S = 0.5
-
-
-class InvalidRequestError(AssistantError):
-    """The chain's input is not a usable question."""
 
 
 class SentenceVectors:

@@ -7,11 +7,11 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
+from assistant.render import answer_payload
 from assistant.retrieval import MODES
 from assistant.settings import Settings
 from assistant.types import Answer
@@ -80,9 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     if args.json:
-        data = asdict(answer)
-        data.pop("passages")
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps(answer_payload(answer), ensure_ascii=False))
     else:
         print(format_answer(answer))
     return 0

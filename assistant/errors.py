@@ -25,3 +25,9 @@ class IndexBusyError(AssistantError):
     """Another ingest holds the index lock."""
 
     exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class InvalidRequestError(AssistantError):
+    """The input is not a usable question (empty, wrong shape, a setting out of range)."""
+
+    exit_code = 2

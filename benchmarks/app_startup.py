@@ -1,0 +1,135 @@
+"""Cold start of `python app.py` to a usable page, and time to first streamed text in the browser.
+
+    python -m benchmarks.app_startup [--questions 10]
+
+Starts app.py as `make run` does (a separate process on a free loopback port, against an index in a
+temporary folder), opens the page in Debian's Chromium, then asks questions and records, per question,
+the time from the click to the first answer text on the page and to the finished answer. Run it on a
+quiet machine: the figures are wall-clock times."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "What conditions did the US attach to the minerals deal?",
+    "How long is the truce Ukraine agreed to?",
+    "Who did Trump send to Kyiv?",
+    "What did Putin demand of the Ukrainian troops in Kursk?",
+    "Where might Trump's proposed peace plan be revealed?",
+]
+OBSERVE = """() => {
+  window.ndFirst = null; window.ndAsked = performance.now();
+  const chat = document.querySelector('#nd-chat');
+  const before = chat.querySelectorAll("[data-testid='bot']").length;
+  new MutationObserver((_, observer) => {
+    const bots = chat.querySelectorAll("[data-testid='bot']");
+    if (bots.length > before && bots[bots.length - 1].innerText.trim()) {
+      window.ndFirst = performance.now(); observer.disconnect();
+    }
+  }).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_http(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"the app did not answer at {url}")
+
+
+def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float]:
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, str(PROJECT / "app.py")], env=env, stdout=subprocess.DEVNULL)
+    return process, started
+
+
+def main(argv: list[str] | None = None) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.chromium import launch_chromium
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--questions", type=int, default=10)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as temporary, sync_playwright() as playwright:
+        root = Path(temporary)
+        shutil.copytree(PROJECT / "data" / "corpus", root / "corpus")
+        port = free_port()
+        env = dict(
+            os.environ,
+            ASSISTANT_CORPUS_DIR=str(root / "corpus"),
+            ASSISTANT_INDEX_DIR=str(root / "index"),
+            ASSISTANT_UPLOAD_DIR=str(root / "uploads"),
+            ASSISTANT_SERVER_PORT=str(port),
+            ASSISTANT_USE_LLM="false",
+        )
+        url = f"http://127.0.0.1:{port}/"
+        browser = launch_chromium(playwright)
+        for label in ("first start (builds the index)", "start with the index built"):
+            process, started = start_app(env)
+            try:
+                wait_http(url, started + 300)
+                served = time.monotonic() - started
+                page = browser.new_page()
+                page.goto(url)
+                page.wait_for_selector("#nd-question textarea", timeout=120_000)
+                usable = time.monotonic() - started
+                print(
+                    f"{label}: page served after {served:.1f} s, usable in the browser after {usable:.1f} s"
+                )
+                if label.startswith("start with"):
+                    measure_answers(page, args.questions)
+                page.close()
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+        browser.close()
+
+
+def measure_answers(page: object, count: int) -> None:
+    first: list[float] = []
+    done: list[float] = []
+    for number in range(count):
+        question = QUESTIONS[number % len(QUESTIONS)]
+        page.fill("#nd-question textarea", question)  # type: ignore[attr-defined]
+        page.evaluate(OBSERVE)  # type: ignore[attr-defined]
+        page.click("#nd-ask")  # type: ignore[attr-defined]
+        page.wait_for_function("() => window.ndFirst !== null", timeout=60_000)  # type: ignore[attr-defined]
+        first.append(page.evaluate("window.ndFirst - window.ndAsked"))  # type: ignore[attr-defined]
+        page.wait_for_function(  # type: ignore[attr-defined]
+            "() => document.querySelector('#nd-status')?.innerText.includes('Answered')", timeout=60_000
+        )
+        done.append(page.evaluate("performance.now() - window.ndAsked"))  # type: ignore[attr-defined]
+        page.click("#nd-new-chat")  # type: ignore[attr-defined]
+        page.wait_for_function("() => !document.querySelector(\"#nd-chat [data-testid='bot']\")")  # type: ignore[attr-defined]
+    print(
+        f"first streamed text, offline ({count} questions): first question {first[0]:.0f} ms, "
+        f"median of the rest {statistics.median(first[1:] or first):.0f} ms, max {max(first):.0f} ms"
+    )
+    print(f"finished answer with sources: median {statistics.median(done):.0f} ms, max {max(done):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
