@@ -16,6 +16,7 @@ from assistant.sentences import split_sentences
 from assistant.types import Answer, Citation, DocumentRecord, UploadOutcome
 
 CONTEXT_SENTENCES = 1  # sentences of the passage shown around a quote
+UNSUPPORTED_FLAG = "⚠️*(not found in the cited passage)*"
 MARKER = re.compile(r"\[(\d{1,3})\]")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"(?<!\\)\[([^\]]+)\]\((?!#nd-src-)[^)]*\)")
@@ -40,8 +41,13 @@ def safe_markdown(text: str) -> str:
 
 
 def answer_markdown(answer: Answer, turn: int) -> str:
-    """The answer for the chat: safe markdown in which each marker [n] links to its source card."""
+    """The answer for the chat: safe markdown in which each marker [n] links to its source card, and
+    each sentence the support check could not match to its passage is flagged."""
     text = safe_markdown(answer.answer)
+    for claim in answer.unsupported:
+        shown = safe_markdown(claim).rstrip(".!?")
+        if shown and shown in text:
+            text = text.replace(shown, f"{shown} {UNSUPPORTED_FLAG}", 1)
     count = len(answer.citations)
 
     def link(match: re.Match[str]) -> str:
@@ -143,7 +149,7 @@ def status_markdown(answer: Answer) -> str:
         count = len(answer.unsupported)
         line += (
             f" ⚠️ {count} sentence{'s' if count > 1 else ''} of the answer could not be matched to "
-            "the passage it cites; check them against the sources."
+            "the passage it cites; look for ⚠️ in the answer."
         )
     return line
 

@@ -82,10 +82,12 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
 
 
 def ask(page: Any, question: str) -> None:
+    """Ask and wait for the status line that ends every answer."""
     page.fill("#nd-question textarea", question)
     page.click("#nd-ask")
     page.wait_for_function(
-        "() => document.querySelector('#nd-status')?.innerText.includes('Answered')", timeout=WAIT_MS
+        "() => /Answered|offline answer/.test(document.querySelector('#nd-status')?.innerText || '')",
+        timeout=WAIT_MS,
     )
 
 
@@ -216,3 +218,93 @@ def test_gradio_client_gets_the_answer_and_its_citations(app_url: str) -> None:
     assert result["answered_by"] == "offline"
     with pytest.raises(Exception, match="empty"):
         client.predict(question="  ", api_name="/chat")
+
+
+# --- with an LLM: the OpenAI-compatible test server on 127.0.0.1 ----------------------------------------
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[Any]:
+    from tests.fake_llm import FakeLLMServer
+
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def llm_app_url(app_settings: Settings, app_url: str, llm_server: Any, embeddings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A second app on the same index, answering with the test LLM (one retry, a 3 s budget)."""
+    from app import AppServices, create_demo
+    from assistant.chain import NewsdeskChain, build_services
+    from assistant.launch import launch_options
+    from assistant.library import Library
+
+    settings = app_settings.model_copy(
+        update={
+            "server_port": free_port(),
+            "openai_base_url": llm_server.base_url,
+            "llm_model": "fake-model",
+            "llm_timeout_s": 2.0,
+            "llm_budget_s": 3.0,
+        }
+    )
+    services = build_services(settings, embeddings=embeddings)
+    demo = create_demo(AppServices(settings, NewsdeskChain(services), Library(services.store)))
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)
+    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def llm_page(browser: Any, llm_app_url: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    remote: list[str] = []
+    opened.on("request", lambda r: remote.append(r.url) if not r.url.startswith(llm_app_url) else None)
+    opened.goto(llm_app_url)
+    opened.wait_for_selector("#nd-question textarea", timeout=WAIT_MS)
+    opened.remote_requests = remote
+    yield opened
+    context.close()
+
+
+def test_an_llm_answer_is_labelled_and_cannot_put_images_or_scripts_on_the_page(
+    llm_page: Any, llm_server: Any
+) -> None:
+    from tests.fake_llm import Reply
+
+    hostile = (
+        "Ukraine has already agreed to a 30-day truce proposed by the U.S. [1]\n\n"
+        '<img src="http://203.0.113.9/track.png" onerror="window.ndOwned=1">'
+        "![pixel](http://203.0.113.9/pixel.png) <script>window.ndOwned=1</script> Nothing else [2]."
+    )
+    llm_server.script(Reply(text=hostile))
+    ask(llm_page, "How long is the truce Ukraine agreed to?")
+    status = llm_page.inner_text("#nd-status")
+    assert "fake-model" in status and "could not be matched" in status
+    assert llm_page.locator("#nd-chat a[href='#nd-src-1-1']").count() == 1
+    assert llm_page.locator("#nd-chat img, #nd-chat script").count() == 0
+    assert llm_page.evaluate("window.ndOwned") is None
+    assert not llm_page.remote_requests, llm_page.remote_requests
+    screenshot(llm_page, "chat-llm")
+
+
+def test_a_failing_llm_gives_the_offline_answer_with_a_visible_notice(llm_page: Any, llm_server: Any) -> None:
+    from tests.fake_llm import Reply
+
+    llm_server.script(Reply(status=500), Reply(status=500))
+    ask(llm_page, "How long is the truce Ukraine agreed to?")
+    status = llm_page.inner_text("#nd-status")
+    assert "⚠️" in status and "server error" in status and "offline" in status
+    assert "30-day" in bot_messages(llm_page)[-1]
+    screenshot(llm_page, "chat-llm-fallback")
+
+
+def test_the_llm_can_be_switched_off_in_settings(llm_page: Any, llm_server: Any) -> None:
+    before = len(llm_server.requests)
+    llm_page.click("#nd-settings")
+    llm_page.get_by_label("Answer with the LLM (fake-model)").uncheck()
+    ask(llm_page, "How long is the truce Ukraine agreed to?")
+    assert "offline answerer" in llm_page.inner_text("#nd-status")
+    assert len(llm_server.requests) == before

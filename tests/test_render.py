@@ -76,6 +76,15 @@ def test_safe_markdown_never_emits_a_tag_or_an_image(text: str) -> None:
     assert not re.search(r"!\[[^\]]*\]\(", out)
 
 
+def test_unsupported_sentences_are_flagged_where_they_stand() -> None:
+    answer = Answer(
+        "Supported claim [1]. Made-up claim [1]. Last one.", (citation(),), unsupported=("Made-up claim.",)
+    )
+    text = answer_markdown(answer, turn=1)
+    assert "Made-up claim ⚠️*(not found in the cited passage)*" in text
+    assert text.count("⚠️") == 1
+
+
 def test_source_cards_show_title_source_and_the_quote_marked_in_its_context() -> None:
     html = sources_panel([turn_sources(Answer("Claim [1]", (citation(),)), 1, "What is claimed?")])
     assert 'id="nd-src-1-1"' in html and "A title" in html and "news/a.txt" in html
