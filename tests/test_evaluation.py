@@ -63,3 +63,81 @@ def test_offline_chain_keeps_its_measured_quality_on_the_seed_cases(seed_chain) 
     assert metrics.citation_precision >= 0.87
     assert metrics.answerable_answered == 1.0
     assert metrics.unanswerable_abstained == 1.0
+
+
+def small_cases(tmp_path: Path, ids: set[str]) -> Path:
+    lines = [line for line in SEED_CASES.read_text().splitlines() if json.loads(line)["id"] in ids]
+    path = tmp_path / "small.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_cli_compares_configurations_writes_a_report_and_gates(
+    tmp_path: Path, seed_index, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.evaluate import main
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_index.index_dir))
+    cases = small_cases(tmp_path, {"fact-01", "fact-02", "para-02", "unans-01", "unans-14"})
+    report = tmp_path / "report"
+    compare = ["--compare", "dense:mode=dense", "--compare", "hybrid:retrieval_mode=hybrid"]
+    options = ["--set", "min_support=0.4", "--report", str(report), "--min", "answer_accuracy=1.01"]
+    status = main([str(cases), "--offline", *compare, *options])
+    assert status == 1  # the impossible threshold is missed
+    assert "threshold missed: answer_accuracy" in capsys.readouterr().err
+    data = json.loads((report / "report.json").read_text())
+    required = {"hit_at_1", "hit_at_3", "mrr", "answer_accuracy", "citation_precision", "citation_recall",
+                "abstention_accuracy", "support_rate", "latency_p50_ms", "latency_p95_ms"}  # fmt: skip
+    assert required <= data["metrics"].keys()
+    assert len(data["cases"]) == 5 and [run["name"] for run in data["runs"]] == ["dense", "hybrid"]
+    assert data["runs"][1]["configuration"] == {
+        "use_llm": False,
+        "min_support": 0.4,
+        "retrieval_mode": "hybrid",
+    }
+    markdown = (report / "report.md").read_text()
+    assert "| metric | dense | hybrid |" in markdown and "![metrics](report.png)" in markdown
+    assert (report / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([str(cases), "--offline", "--min", "unanswerable_abstained=1"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--set", "no_such_setting=1"], "neither a request option nor a setting"),
+        (["--compare", "missing-colon"], "NAME:KEY=VALUE"),
+    ],
+)
+def test_cli_rejects_unknown_options_clearly(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.evaluate import main
+
+    with pytest.raises(SystemExit):
+        main(["cases.jsonl", *arguments])
+    assert message in capsys.readouterr().err
+
+
+def test_llm_judge_grades_answers_when_an_llm_is_configured(
+    tmp_path: Path, seed_index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.evaluate import main
+    from tests.fake_llm import FakeLLMServer, Reply
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_index.index_dir))
+    cases = small_cases(tmp_path, {"fact-02", "para-02", "unans-01"})
+    with FakeLLMServer(default=Reply(text="yes")) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        server.script(Reply(text="No, it does not."))
+        assert main([str(cases), "--offline", "--judge", "--report", str(tmp_path / "r")]) == 0
+        judged = [r for r in server.requests if "Grade (yes or no)" in json.dumps(r)]
+    assert len(judged) == 2  # the answerable cases only
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert data["metrics"]["extra"]["judge_accuracy"] == 0.5
+
+
+def test_cli_without_an_llm_refuses_to_judge(tmp_path: Path, seed_index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluate import main
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_index.index_dir))
+    assert main([str(small_cases(tmp_path, {"fact-02"})), "--judge"]) == 1
