@@ -67,8 +67,9 @@ _LISTING = re.compile(r"\b(www\.|https?://)|\.(com|org|net)\b")
 # Sentence scoring, chosen with tests/eval/seed.jsonl (see benchmarks/tune_answerer.py).
 SIMILARITY_SHARE = 0.7  # relevance = share of semantic similarity vs term coverage
 RELEVANCE_WEIGHT = 0.65
-PASSAGE_WEIGHT = 0.2  # the fused retrieval score of the sentence's passage
-TYPE_WEIGHT = 0.15  # the sentence holds the kind of answer asked for
+# The passage's retrieval score is left out: retrieval already chose which passages are read, and with
+# score fusion adding it only pulled sentences of the top passage ahead of better ones.
+TYPE_WEIGHT = 0.1  # the sentence holds the kind of answer asked for
 LISTING_PENALTY = 0.2
 HEADING_PENALTY = 0.15  # headlines and section titles name a topic; they rarely answer
 KEEP_RATIO = 0.8  # further sentences of the best one's document must score this share of the best
@@ -218,9 +219,8 @@ def candidates(
     similarity: Similarity | None = None,
 ) -> list[Candidate]:
     """Every sentence of the passages, scored by relevance (term coverage and, when given, semantic
-    similarity), the rank of its passage, and whether it holds the kind of answer asked for."""
+    similarity) and whether it holds the kind of answer asked for."""
     answer_type = expected_answer_type(question)
-    top = max((p.score for p in passages), default=0.0) or 1.0
     spans = [
         (index, start, end, passage.text[start:end])
         for index, passage in enumerate(passages)
@@ -236,7 +236,6 @@ def candidates(
         relevance = (1 - SIMILARITY_SHARE) * cov + SIMILARITY_SHARE * max(sim, 0.0) if similarity else cov
         score = (
             RELEVANCE_WEIGHT * relevance
-            + PASSAGE_WEIGHT * passage.score / top
             + TYPE_WEIGHT * typed
             - (LISTING_PENALTY if _LISTING.search(text) else 0.0)
             - (HEADING_PENALTY if text[-1] not in ".!?…\"'”’)" else 0.0)

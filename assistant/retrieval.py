@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from assistant.sentences import widen_to_sentences
-from assistant.types import Chunk, Passage
+from assistant.types import Chunk, Passage, ScoredChunk
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -32,6 +33,27 @@ def reciprocal_rank_fusion(
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def convex_fusion(
+    results: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float]
+) -> list[tuple[str, float]]:
+    """Weighted mean of scores, each list divided by its best score; an item a list did not return counts
+    as that list's lowest score. Keeps how far apart the scores are, which rank fusion throws away."""
+    total = sum(weights) or 1.0
+    normalized: list[tuple[dict[str, float], float, float]] = []
+    for result, weight in zip(results, weights, strict=True):
+        if not result:
+            continue
+        best = max(score for _, score in result) or 1.0
+        scores = {item: score / best for item, score in result}
+        normalized.append((scores, min(scores.values()), weight))
+    items = {item for scores, _, _ in normalized for item in scores}
+    fused = {
+        item: sum(weight * scores.get(item, floor) for scores, floor, weight in normalized) / total
+        for item in items
+    }
+    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
@@ -68,6 +90,14 @@ def select_chunks(ranked: Sequence[Chunk], k: int, max_per_document: int) -> lis
     return chosen
 
 
+@dataclass(frozen=True, slots=True)
+class _Fused:
+    hits: list[ScoredChunk]  # best first
+    scores: dict[str, float]  # by chunk id
+    dense_ranks: dict[str, int]
+    keyword_ranks: dict[str, int]
+
+
 class Retriever:
     """Finds the passages that best match a question."""
 
@@ -91,9 +121,45 @@ class Retriever:
     ) -> list[Passage]:
         settings = self._settings
         k = k or settings.top_k
+        fused = self._fused(query, mode, max(settings.candidate_k, k), embedding)
+        selected = select_chunks([hit.chunk for hit in fused.hits], k, settings.max_chunks_per_document)
+        return [
+            self._passage(
+                chunk,
+                fused.scores[chunk.id],
+                fused.dense_ranks.get(chunk.id),
+                fused.keyword_ranks.get(chunk.id),
+            )
+            for chunk in selected
+        ]
+
+    def rank_documents(
+        self,
+        query: str,
+        *,
+        k: int = 100,
+        mode: Mode | None = None,
+        candidates: int | None = None,
+        embedding: Sequence[float] | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ``k`` best documents (source, score): each scored by its best chunk in the fused ranking.
+        For document-level evaluation (BEIR); ``candidates`` chunks are taken from each retriever."""
+        fused = self._fused(query, mode, candidates or max(self._settings.candidate_k, 3 * k), embedding)
+        best: dict[str, float] = {}
+        for hit in fused.hits:
+            if hit.chunk.source not in best:
+                best[hit.chunk.source] = hit.score
+                if len(best) == k:
+                    break
+        return list(best.items())
+
+    def _fused(
+        self, query: str, mode: Mode | None, candidates: int, embedding: Sequence[float] | None
+    ) -> _Fused:
+        """Dense and/or keyword candidates of live chunks, fused by weighted reciprocal rank."""
+        settings = self._settings
         mode = mode or settings.retrieval_mode
-        candidates = max(settings.candidate_k, k)
-        rankings: list[list[str]] = []
+        rankings: list[list[tuple[str, float]]] = []
         weights: list[float] = []
         chunks: dict[str, Chunk] = {}
         dense_ranks: dict[str, int] = {}
@@ -102,7 +168,7 @@ class Retriever:
             vector = embedding if embedding is not None else self._embeddings.embed_query(query)
             found = self._store.dense_search(vector, candidates)
             chunks.update((hit.chunk.id, hit.chunk) for hit in found)
-            rankings.append([hit.chunk.id for hit in found])
+            rankings.append([(hit.chunk.id, hit.score) for hit in found])
             weights.append(settings.dense_weight)
             dense_ranks = {hit.chunk.id: rank for rank, hit in enumerate(found, start=1)}
         if mode in ("hybrid", "keyword"):
@@ -112,17 +178,17 @@ class Retriever:
             chunks.update(
                 (c.id, c) for c in self._store.get_chunks(missing) if live.get(c.source) == c.doc_version
             )
-            ranking = [chunk_id for chunk_id, _ in hits if chunk_id in chunks]
+            ranking = [(chunk_id, score) for chunk_id, score in hits if chunk_id in chunks]
             rankings.append(ranking)
             weights.append(settings.keyword_weight)
-            keyword_ranks = {chunk_id: rank for rank, chunk_id in enumerate(ranking, start=1)}
-        fused = reciprocal_rank_fusion(rankings, weights, settings.rrf_k)
-        scores = dict(fused)
-        selected = select_chunks([chunks[i] for i, _ in fused], k, settings.max_chunks_per_document)
-        return [
-            self._passage(chunk, scores[chunk.id], dense_ranks.get(chunk.id), keyword_ranks.get(chunk.id))
-            for chunk in selected
-        ]
+            keyword_ranks = {chunk_id: rank for rank, (chunk_id, _) in enumerate(ranking, start=1)}
+        if settings.fusion == "convex":
+            fused = convex_fusion(rankings, weights)
+        else:
+            fused = reciprocal_rank_fusion([[i for i, _ in r] for r in rankings], weights, settings.rrf_k)
+        return _Fused(
+            [ScoredChunk(chunks[i], score) for i, score in fused], dict(fused), dense_ranks, keyword_ranks
+        )
 
     def document_text(self, source: str, version: str) -> str:
         key = (source, version)

@@ -91,8 +91,14 @@ class Settings(BaseSettings):
     candidate_k: int = Field(
         default=30, ge=1, le=500, description="Candidates taken from each retriever before fusion."
     )
+    fusion: Literal["convex", "rrf"] = Field(
+        default="convex",
+        description="How hybrid mode merges the two rankings. convex: weighted mean of the scores, each "
+        "divided by its list's best; rrf: weighted reciprocal rank fusion. Chosen on SciFact's train "
+        "queries (benchmarks/scifact.py).",
+    )
     rrf_k: int = Field(default=60, ge=1, description="The k of reciprocal rank fusion: 1 / (k + rank).")
-    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    dense_weight: float = Field(default=1.5, ge=0, description="Weight of the dense ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     max_chunks_per_document: int = Field(
         default=2, ge=1, description="At most this many passages from any one document in the top-k."

@@ -21,23 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.providers import make_embeddings
-from assistant.settings import PROJECT_ROOT, Settings
+from assistant.settings import Settings
 from assistant.store import IndexStore
+from benchmarks.data import write_scifact_files
 from ingest.pipeline import run_ingest
-
-BENCH_DIR = Path(os.environ.get("NEWSDESK_BENCH_DIR", PROJECT_ROOT.parent / "shared" / "bench"))
-
-
-def write_scifact_files(target: Path, limit: int | None) -> int:
-    count = 0
-    with (BENCH_DIR / "scifact" / "corpus.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            if limit is not None and count >= limit:
-                break
-            doc = json.loads(line)
-            (target / f"{doc['_id']}.md").write_text(f"# {doc['title']}\n\n{doc['text']}\n", encoding="utf-8")
-            count += 1
-    return count
 
 
 def main() -> None:

@@ -55,12 +55,12 @@ def test_duplicate_ids_are_rejected(tmp_path: Path) -> None:
 
 
 def test_offline_chain_keeps_its_measured_quality_on_the_seed_cases(seed_chain) -> None:
-    """A regression floor a little under the figures measured when the answerer was tuned."""
+    """The answering chain's bar (issue 3), on the figures measured when the answerer was tuned."""
     metrics = compute_metrics(run_cases(seed_chain, load_cases([SEED_CASES])))
     assert metrics.errors == 0
     assert metrics.hit_at_3 >= 0.95
-    assert metrics.answer_accuracy >= 0.83
-    assert metrics.citation_precision >= 0.87
+    assert metrics.answer_accuracy >= 0.85
+    assert metrics.citation_precision >= 0.90
     assert metrics.answerable_answered == 1.0
     assert metrics.unanswerable_abstained == 1.0
 
