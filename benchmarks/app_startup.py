@@ -65,6 +65,14 @@ def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float]:
     return process, started
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def main(argv: list[str] | None = None) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -101,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 if label.startswith("start with"):
                     measure_answers(page, args.questions)
+                    print(f"app peak RSS after {args.questions} questions: {peak_rss_mb(process.pid):.0f} MB")
                 page.close()
             finally:
                 process.terminate()
