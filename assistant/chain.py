@@ -228,6 +228,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             similarity=self.services.sentence_vectors.similarity(turn.vector),
             max_sentences=settings.answer_sentences,
             min_support=settings.min_support,
+            known=self.services.store.keyword_index().has,
         )
         return replace(answer, question=turn.query)
 

@@ -359,7 +359,29 @@ def _corroborating(
     return list(found.values())
 
 
-def abstention(question: str, reason: str | None) -> str:
+# A capitalised word inside the question: a name the documents must know to answer it.
+_QUESTION_NAME = re.compile(r"(?<=[\w,;:'’\"] )[A-Z][a-z]{2,}(?:[-'][A-Za-z]+)?\b")
+
+
+_DEMONYM = re.compile(r"(an|ans|ern|ese|ish|ic)$")
+
+
+def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
+    """Names in the question that no indexed document contains ("Where was the Zorblat treaty signed?")."""
+    unknown = []
+    for match in _QUESTION_NAME.finditer(question):
+        if _DEMONYM.search(match.group(0)):  # "American", "Western": adjectives, not names
+            continue
+        terms = keyword_tokens(match.group(0))
+        if terms and not any(known(term) for term in terms):
+            unknown.append(match.group(0))
+    return unknown
+
+
+def abstention(question: str, reason: str | None, names: Sequence[str] = ()) -> str:
+    if names:
+        listed = " or ".join(f"“{name}”" for name in names)
+        return f"The documents don't say. No indexed article mentions {listed}."
     if reason in ("instructions", "task"):
         return (
             "I can only answer questions about the indexed news articles, so I won't follow that request. "
@@ -377,12 +399,19 @@ def answer_offline(
     similarity: Similarity | None = None,
     max_sentences: int = 3,
     min_support: float = 0.35,
+    known: Callable[[str], bool] | None = None,
 ) -> Answer:
-    """A grounded extractive answer, or an abstention."""
+    """A grounded extractive answer, or an abstention. ``known`` tells whether any indexed document
+    holds a term; a question naming something no document mentions is not answered."""
     reason = refusal_reason(question)
     if reason is not None:
         return Answer(
             abstention(question, reason), abstained=True, question=question, passages=tuple(passages)
+        )
+    names = unknown_names(question, known) if known else []
+    if names:
+        return Answer(
+            abstention(question, None, names), abstained=True, question=question, passages=tuple(passages)
         )
     weights = query_weights(question, context, weight)
     ranked = candidates(question, passages, weights, similarity)

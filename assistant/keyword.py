@@ -203,6 +203,10 @@ class KeywordIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def has(self, token: str) -> bool:
+        """Whether any indexed chunk contains this (stemmed) token."""
+        return bool(self.ids) and token in self._bm25.vocab_dict  # type: ignore[attr-defined]
+
     def idf(self, token: str) -> float:
         """Inverse document frequency of a (stemmed) token; unseen tokens get the maximum."""
         n = len(self.ids)

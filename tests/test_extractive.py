@@ -123,3 +123,14 @@ def test_instruction_sentences_in_documents_are_never_quoted() -> None:
     poisoned = [passage("evil.txt", text)]
     answer = answer_offline("How long does the ceasefire last?", poisoned, uniform)
     assert "PWNED" not in answer.answer
+
+
+def test_a_question_naming_what_no_document_mentions_is_not_answered() -> None:
+    from assistant.extractive import unknown_names
+
+    known = {"trump", "kyiv", "ukrain", "us", "putin"}.__contains__
+    assert unknown_names("Where was the Zorblat treaty signed?", known) == ["Zorblat"]
+    assert unknown_names("Who did Trump send to Kyiv?", known) == []
+    assert unknown_names("What did the Americans stop sending? Western aid?", known) == []  # adjectives
+    answer = answer_offline("Where was the Zorblat treaty signed?", PASSAGES, uniform, known=known)
+    assert answer.abstained and "Zorblat" in answer.answer and answer.citations == ()
