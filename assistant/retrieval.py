@@ -156,8 +156,9 @@ class Retriever:
     def _fused(
         self, query: str, mode: Mode | None, candidates: int, embedding: Sequence[float] | None
     ) -> _Fused:
-        """Dense and/or keyword candidates of live chunks, fused by weighted reciprocal rank."""
+        """Dense and/or keyword candidates of live chunks, fused."""
         settings = self._settings
+        self._store.sync()
         mode = mode or settings.retrieval_mode
         rankings: list[list[tuple[str, float]]] = []
         weights: list[float] = []

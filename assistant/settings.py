@@ -29,6 +29,20 @@ class Settings(BaseSettings):
         description="Folder holding the local index: the Chroma database, the keyword (BM25) index and the "
         "ingest lock. Created on first ingest.",
     )
+    chroma_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(:\d+)?/?$",
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000, started with 'chroma run'). When "
+        "set, the index lives there instead of in ASSISTANT_INDEX_DIR, which then only keeps the local "
+        "keyword-index cache and the ingest lock. https:// uses TLS.",
+    )
+    chroma_token: SecretStr | None = Field(
+        default=None,
+        description="Token sent to the Chroma server as 'Authorization: Bearer <token>' (for a server or "
+        "proxy that requires one).",
+    )
+    chroma_tenant: str = Field(default="default_tenant", description="Chroma tenant on the server.")
+    chroma_database: str = Field(default="default_database", description="Chroma database on the server.")
     collection: str = Field(
         default="newsdesk",
         min_length=3,
@@ -190,6 +204,11 @@ class Settings(BaseSettings):
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
         return self
+
+    @property
+    def index_location(self) -> str:
+        """Where the index lives, for messages: the Chroma server's URL or the local folder."""
+        return f"the Chroma server at {self.chroma_url}" if self.chroma_url else str(self.index_dir)
 
     @property
     def max_file_bytes(self) -> int:

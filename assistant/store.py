@@ -12,26 +12,50 @@ next ingest removes what a crash left behind, guided by the pending records."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from assistant.errors import IndexMismatchError, IndexUnavailableError
+from assistant.errors import AssistantError, IndexMismatchError, IndexUnavailableError
 from assistant.keyword import KeywordIndex, fingerprint
 from assistant.settings import Settings
 from assistant.types import Chunk, DocumentRecord, ScoredChunk
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 _PAGE = 5000
 _DOC = "document"
 _PENDING = "pending"
+_GENERATION = "meta:generation"  # changes with every commit, so readers in other processes notice
 _TUPLE_FIELDS = ("urls", "outlets", "dates")
+
+
+def _reads(method: Callable[..., T]) -> Callable[..., T]:
+    """A failed read of the index (a Chroma server gone, a broken file) becomes one clear error, so the
+    chat says what is wrong and works again once the index is back."""
+
+    @functools.wraps(method)
+    def wrapper(self: IndexStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except AssistantError:
+            raise
+        except Exception as exc:
+            log.warning("index read failed: %s: %s", type(exc).__name__, exc)
+            raise IndexUnavailableError(
+                f"The index at {self._settings.index_location} cannot be read right now "
+                f"({type(exc).__name__}). Try again in a moment; if it persists, check the index."
+            ) from None
+
+    return wrapper
 
 
 def text_hash(text: str) -> str:
@@ -55,6 +79,7 @@ class IndexStore:
         self._catalogue = catalogue
         self._live: dict[str, str] | None = None
         self._keyword: KeywordIndex | None = None
+        self._generation: str | None = None
 
     # --- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -62,17 +87,20 @@ class IndexStore:
         """Open (or with ``create``, create) the index, checking it was built with ``model``."""
         from assistant.providers import make_chroma_client
 
-        if not create and not (settings.index_dir / "chroma").is_dir():
+        if not create and not settings.chroma_url and not (settings.index_dir / "chroma").is_dir():
             raise IndexUnavailableError(
                 f"No index at {settings.index_dir}. Build it first: python -m ingest [PATH ...]"
             )
         client = make_chroma_client(settings)
-        names = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+        try:
+            names = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+        except Exception as exc:
+            raise IndexUnavailableError(f"Cannot read the index: {type(exc).__name__}: {exc}") from None
         catalogue_name = f"{settings.collection}-documents"
         if not create and not {settings.collection, catalogue_name} <= names:
             # Readers never create anything; an ingest killed before its first commit leaves this state.
             raise IndexUnavailableError(
-                f"The index at {settings.index_dir} is empty or incomplete. "
+                f"The index at {settings.index_location} is empty or incomplete. "
                 "Build it first: python -m ingest [PATH ...]"
             )
         if settings.collection in names:
@@ -90,7 +118,19 @@ class IndexStore:
         catalogue = client.get_or_create_collection(catalogue_name, embedding_function=None)
         return cls(client, settings, chunks, catalogue)
 
+    @staticmethod
+    def drop_collections(settings: Settings) -> None:
+        """Delete the index's collections (for a rebuild on a Chroma server)."""
+        from assistant.providers import make_chroma_client
+
+        client = make_chroma_client(settings)
+        names = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+        for name in (settings.collection, f"{settings.collection}-documents"):
+            if name in names:
+                client.delete_collection(name)
+
     # --- the catalogue --------------------------------------------------------------------------------
+    @_reads
     def documents(self) -> dict[str, DocumentRecord]:
         """Every live document by source."""
         found = self._catalogue.get(where={"type": _DOC}, include=["metadatas"])
@@ -104,6 +144,29 @@ class IndexStore:
             self._keyword = None
         return records
 
+    @_reads
+    def sync(self) -> None:
+        """Pick up what other processes committed since this one last looked: one small catalogue read.
+
+        Each commit writes a new generation token; when it differs from the one seen, the live versions
+        are re-read (and with them the keyword index is checked against its fingerprint)."""
+        found = self._catalogue.get(ids=[_GENERATION], include=["metadatas"])
+        token = str(found["metadatas"][0].get("token")) if found["metadatas"] else ""
+        if token != self._generation:
+            self._generation = token
+            self.documents()
+
+    def _bump_generation(self) -> None:
+        token = uuid.uuid4().hex
+        self._catalogue.upsert(
+            ids=[_GENERATION],
+            embeddings=[_catalogue_vector(_GENERATION)],
+            documents=[""],
+            metadatas=[{"type": "meta", "token": token}],
+        )
+        self._generation = token
+
+    @_reads
     def document_text(self, source: str) -> str | None:
         found = self._catalogue.get(ids=[_doc_key(source)], include=["documents"])
         return found["documents"][0] if found["documents"] else None
@@ -166,6 +229,7 @@ class IndexStore:
         if self._live is not None:
             self._live.update({record.source: record.doc_version for record, _ in documents})
         self._keyword = None
+        self._bump_generation()
 
     def remove_documents(self, sources: Iterable[str]) -> None:
         """Take documents out of the catalogue (they disappear for readers at once)."""
@@ -176,6 +240,7 @@ class IndexStore:
                 for source in sources:
                     self._live.pop(source, None)
             self._keyword = None
+            self._bump_generation()
 
     def delete_stale_chunks(self, sources: Iterable[str]) -> None:
         """Delete the chunks of these sources that do not belong to their live version."""
@@ -193,6 +258,7 @@ class IndexStore:
             self._catalogue.delete(ids=keys)
 
     # --- reading ----------------------------------------------------------------------------------------
+    @_reads
     def chunk_count(self) -> int:
         """Chunks stored, live or not (equal to the live count whenever no ingest is under way)."""
         return int(self._chunks.count())
@@ -216,6 +282,7 @@ class IndexStore:
                     yield chunk, None if embedding is None else [float(x) for x in embedding]
             offset += len(page["ids"])
 
+    @_reads
     def dense_search(self, embedding: Sequence[float], k: int) -> list[ScoredChunk]:
         """Live chunks nearest to ``embedding`` (cosine similarity), best first."""
         total = self.chunk_count()
@@ -236,6 +303,7 @@ class IndexStore:
                 results.append(ScoredChunk(chunk, 1.0 - float(distance)))
         return results[:k]
 
+    @_reads
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         if not ids:
             return []
@@ -281,12 +349,12 @@ def _check_model(metadata: Mapping[str, Any], model: str, dimension: int | None,
     built_dim = metadata.get("embedding_dim")
     if metadata.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
         raise IndexMismatchError(
-            f"The index at {settings.index_dir} uses schema {metadata.get('schema')}, this version needs "
-            f"{SCHEMA_VERSION}. Rebuild it: python -m ingest --rebuild"
+            f"The index at {settings.index_location} uses schema {metadata.get('schema')}, this version "
+            f"needs {SCHEMA_VERSION}. Rebuild it: python -m ingest --rebuild"
         )
     if built_with != model or (dimension is not None and built_dim != dimension):
         raise IndexMismatchError(
-            f"The index at {settings.index_dir} was built with the embedding model {built_with!r} "
+            f"The index at {settings.index_location} was built with the embedding model {built_with!r} "
             f"({built_dim} dimensions), but {model!r}"
             + (f" ({dimension} dimensions)" if dimension else "")
             + f" is configured. Set ASSISTANT_EMBEDDING_MODEL={built_with} to use this index, or rebuild it "

@@ -291,7 +291,10 @@ class Ingestor:
             lock.release()
 
     def _drop_index(self) -> None:
-        shutil.rmtree(self.settings.index_dir / "chroma", ignore_errors=True)
+        if self.settings.chroma_url:
+            IndexStore.drop_collections(self.settings)
+        else:
+            shutil.rmtree(self.settings.index_dir / "chroma", ignore_errors=True)
         for cached in self.settings.index_dir.glob("keyword-*.npz"):
             cached.unlink(missing_ok=True)
 
