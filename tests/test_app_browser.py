@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from pydantic import SecretStr
 
 from assistant.settings import Settings
 from tests.chromium import launch_chromium
@@ -20,6 +21,7 @@ from tests.conftest import PROJECT, SEED_CORPUS
 SCREENSHOTS = PROJECT / "artifacts" / "screenshots"
 MINERALS = "What conditions did the US attach to the minerals deal?"
 WAIT_MS = 60_000
+FAKE_KEY = "sk-test-Zq81NEWSDESKnotARealKey0000"
 
 
 def free_port() -> int:
@@ -241,6 +243,7 @@ def llm_app_url(app_settings: Settings, app_url: str, llm_server: Any, embedding
         update={
             "server_port": free_port(),
             "openai_base_url": llm_server.base_url,
+            "openai_api_key": SecretStr(FAKE_KEY),
             "llm_model": "fake-model",
             "llm_timeout_s": 2.0,
             "llm_budget_s": 3.0,
@@ -308,3 +311,38 @@ def test_the_llm_can_be_switched_off_in_settings(llm_page: Any, llm_server: Any)
     ask(llm_page, "How long is the truce Ukraine agreed to?")
     assert "offline answerer" in llm_page.inner_text("#nd-status")
     assert len(llm_server.requests) == before
+
+
+def test_the_api_key_never_reaches_the_page_the_api_the_config_or_the_logs(
+    llm_page: Any, llm_app_url: str, llm_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import urllib.request
+
+    from gradio_client import Client
+
+    from tests.fake_llm import Reply
+
+    caplog.set_level(logging.DEBUG)
+    llm_server.script(Reply(status=401))  # an authentication failure must not echo the key either
+
+    ask(llm_page, "How long is the truce Ukraine agreed to?")
+    assert FAKE_KEY not in llm_page.content()
+    for path in ("config", "gradio_api/info"):
+        with urllib.request.urlopen(llm_app_url + path, timeout=10) as response:
+            assert FAKE_KEY not in response.read().decode()
+    result = Client(llm_app_url, verbose=False).predict(
+        question="Who did Trump send to Kyiv?", api_name="/chat"
+    )
+    assert FAKE_KEY not in str(result)
+    assert "fake-model" in caplog.text or caplog.records  # the logs were captured
+    assert FAKE_KEY not in caplog.text
+
+
+def test_a_foreign_origin_gets_no_cors_allowance(app_url: str) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(app_url + "config", headers={"Origin": "http://evil.example"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        allowed = response.headers.get("Access-Control-Allow-Origin")
+    assert allowed in (None, app_url.rstrip("/")), allowed
