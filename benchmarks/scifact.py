@@ -81,31 +81,37 @@ def project_retriever(embeddings: Any, queries: dict[str, str], qrels: Any) -> d
     return results
 
 
-def langchain_baseline(embeddings: Any, queries: dict[str, str], qrels: Any) -> dict[str, Any]:
+def build_baseline(embeddings: Any, corpus: Path, folder: Path) -> tuple[Any, dict[str, Any]]:
+    """The LangChain tutorial pipeline over a folder of .md files: RecursiveCharacterTextSplitter(1000, 200)
+    into a Chroma collection in ``folder``; built only when the collection is empty. (store, figures)."""
     import chromadb
     from langchain_chroma import Chroma
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    folder = WORK_DIR / "baseline-scifact"
     client = chromadb.PersistentClient(
         path=str(folder), settings=chromadb.config.Settings(anonymized_telemetry=False)
     )
     store = Chroma(collection_name="baseline", embedding_function=embeddings, client=client)
-    results: dict[str, Any] = {}
+    figures: dict[str, Any] = {}
     if store._collection.count() == 0:
+        started = time.perf_counter()
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         texts: list[str] = []
-        ids: list[dict[str, str]] = []
-        for path in sorted((WORK_DIR / "scifact-corpus").glob("*.md")):
+        metadatas: list[dict[str, str]] = []
+        for path in sorted(corpus.glob("*.md")):
             for piece in splitter.split_text(path.read_text(encoding="utf-8")):
                 texts.append(piece)
-                ids.append({"doc": path.stem})
-        started = time.perf_counter()
+                metadatas.append({"doc": path.stem})
         for start in range(0, len(texts), 512):
-            store.add_texts(texts[start : start + 512], metadatas=ids[start : start + 512])
+            store.add_texts(texts[start : start + 512], metadatas=metadatas[start : start + 512])
         seconds = time.perf_counter() - started
-        results.update(ingest_s=round(seconds, 1), chunks_per_s=round(len(texts) / seconds, 1))
-    results["chunks"] = store._collection.count()
+        figures.update(ingest_s=round(seconds, 1), chunks_per_s=round(len(texts) / seconds, 1))
+    figures["chunks"] = store._collection.count()
+    return store, figures
+
+
+def langchain_baseline(embeddings: Any, queries: dict[str, str], qrels: Any) -> dict[str, Any]:
+    store, results = build_baseline(embeddings, WORK_DIR / "scifact-corpus", WORK_DIR / "baseline-scifact")
     run = {}
     for qid, text in queries.items():
         ranked: dict[str, float] = {}
