@@ -14,8 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import ChatOptions, Conversation, respond
+from assistant.degraded import UnavailableChain, UnavailableLibrary
 from assistant.errors import AssistantError
-from assistant.render import answer_payload, documents_rows, sources_panel, upload_report
+from assistant.render import (
+    answer_payload,
+    documents_rows,
+    public_message,
+    safe_markdown,
+    sources_panel,
+    upload_report,
+)
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,8 +49,13 @@ UNEXPECTED = "Something went wrong on our side; the details are in the server lo
 @dataclass(frozen=True)
 class AppServices:
     settings: Settings
-    chain: NewsdeskChain
-    library: Library
+    chain: NewsdeskChain | UnavailableChain
+    library: Library | UnavailableLibrary
+    problem: str = ""  # why the index could not be opened at start; shown on the page
+
+
+def unavailable_services(settings: Settings, problem: str) -> AppServices:
+    return AppServices(settings, UnavailableChain(problem), UnavailableLibrary(problem), problem)
 
 
 def create_demo(services: AppServices) -> gr.Blocks:
@@ -61,7 +74,7 @@ def create_demo(services: AppServices) -> gr.Blocks:
                 yield "", view.messages, view.sources_html, view.status, view.conversation
         except AssistantError as exc:
             yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(public_message(str(exc))) from None
         except Exception:
             log.exception("answering failed")
             yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
@@ -74,7 +87,7 @@ def create_demo(services: AppServices) -> gr.Blocks:
         try:
             return documents_rows(library.documents())
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(public_message(str(exc))) from None
 
     def add_files(paths: list[str] | None) -> tuple[Any, ...]:
         if not paths:
@@ -82,7 +95,7 @@ def create_demo(services: AppServices) -> gr.Blocks:
         try:
             outcomes = library.upload([(Path(path).name, Path(path)) for path in paths])
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(public_message(str(exc))) from None
         except Exception:
             log.exception("upload failed")
             raise gr.Error(UNEXPECTED) from None
@@ -105,13 +118,20 @@ def create_demo(services: AppServices) -> gr.Blocks:
         try:
             return answer_payload(chain.invoke(request))
         except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(public_message(str(exc))) from None
         except Exception:
             log.exception("answering failed")
             raise gr.Error(UNEXPECTED) from None
 
     with gr.Blocks(title="Newsdesk", analytics_enabled=False, fill_width=True) as demo:
         conversation = gr.State(Conversation())
+        if services.problem:
+            problem = safe_markdown(public_message(services.problem))
+            gr.Markdown(
+                f"⚠️ **The index is not available:** {problem} Fix it and restart Newsdesk; until then "
+                "questions cannot be answered.",
+                elem_id="nd-problem",
+            )
         gr.Markdown(
             "## Newsdesk\nAsk about the news articles. Every claim in an answer carries a marker like "
             "**[1]**: click it to see the exact passage it came from."
@@ -200,6 +220,8 @@ def build_app_services(settings: Settings) -> AppServices:
 def warm_up(services: AppServices) -> None:
     """Answer one question offline before serving, so the first user does not wait for cold caches
     (model kernels, the keyword index, sentence vectors): about 1 s on the first question otherwise."""
+    if services.problem:
+        return
     try:
         services.chain.invoke({"question": EXAMPLES[0], "use_llm": False})
     except AssistantError as exc:
@@ -219,14 +241,18 @@ def main() -> int:
     try:
         settings = Settings()
         options = launch_options(settings)
-        print(format_report(run_ingest(settings)), flush=True)
-        services = build_app_services(settings)
     except ValidationError as exc:
         print(f"error: invalid settings: {exc}", file=sys.stderr)
         return 2
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    try:
+        print(format_report(run_ingest(settings)), flush=True)
+        services = build_app_services(settings)
+    except AssistantError as exc:  # start anyway: the page says what is wrong
+        print(f"error: {exc}\nStarting anyway; the chat shows this message.", file=sys.stderr, flush=True)
+        services = unavailable_services(settings, str(exc))
     warm_up(services)
     demo = create_demo(services)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)

@@ -112,9 +112,19 @@ def make_chroma_client(settings: Settings) -> Any:
             ) from None
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
+    try:
+        return chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+    except Exception as exc:  # a damaged database file (truncated, not SQLite, unreadable)
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # else the half-built client is handed out again
+        reason = str(exc).removeprefix("error returned from database: ")[:160] or type(exc).__name__
+        raise IndexUnavailableError(
+            f"The index at {settings.index_dir} cannot be opened ({reason}). "
+            "Rebuild it: python -m ingest --rebuild"
+        ) from None
 
 
 @lru_cache(maxsize=1)

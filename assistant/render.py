@@ -185,3 +185,11 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
     data = asdict(answer)
     data.pop("passages")
     return data
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(?:[\w.@+-]+/)+([\w.@+-]+)")
+
+
+def public_message(text: str) -> str:
+    """An error message fit for the page: absolute paths of the server reduced to their last part."""
+    return _ABSOLUTE_PATH.sub(r"\1", text)
