@@ -110,11 +110,7 @@ def create_demo(services: AppServices) -> gr.Blocks:
         """Answer a question about the news articles. Returns the answer (markdown with markers [n]),
         its citations (marker [n] is citations[n-1]: source, title, quote, start, end, score), whether
         the documents did not answer (abstained), and what answered."""
-        request: dict[str, Any] = {"question": question, "chat_history": chat_history or []}
-        if top_k:
-            request["top_k"] = top_k
-        if retrieval_mode:
-            request["retrieval_mode"] = retrieval_mode
+        request = ChatOptions(top_k, retrieval_mode).request(question, tuple(chat_history or ()))
         try:
             return answer_payload(chain.invoke(request))
         except AssistantError as exc:
@@ -204,6 +200,17 @@ def create_demo(services: AppServices) -> gr.Blocks:
     return demo
 
 
+def serve(services: AppServices) -> tuple[gr.Blocks, str]:
+    """Build the page and start serving it in the background with the safe launch options; (demo, url)."""
+    from assistant.launch import launch_options
+
+    settings = services.settings
+    demo = create_demo(services)
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)
+    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
+    return demo, url
+
+
 def build_app_services(settings: Settings) -> AppServices:
     from assistant.chain import NewsdeskChain, build_services
     from assistant.library import Library
@@ -240,7 +247,7 @@ def main() -> int:
 
     try:
         settings = Settings()
-        options = launch_options(settings)
+        launch_options(settings)  # refuse a bad bind or auth setting before the slow start
     except ValidationError as exc:
         print(f"error: invalid settings: {exc}", file=sys.stderr)
         return 2
@@ -254,9 +261,7 @@ def main() -> int:
         print(f"error: {exc}\nStarting anyway; the chat shows this message.", file=sys.stderr, flush=True)
         services = unavailable_services(settings, str(exc))
     warm_up(services)
-    demo = create_demo(services)
-    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)
-    _, url, _ = demo.launch(prevent_thread_lock=True, **options)
+    demo, url = serve(services)
     print(f"Newsdesk is ready: {url}", flush=True)
     demo.block_thread()
     return 0

@@ -6,14 +6,14 @@ import hashlib
 import io
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from assistant.files import atomic_write
 
 # Bump when tokenization changes: cached indexes built with another version are rebuilt.
 TOKENIZER_VERSION = "words-lower-stop-irregular-snowball-en-3"
@@ -231,7 +231,7 @@ class KeywordIndex:
             }
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
-        _atomic_write(path, buffer.getvalue())
+        atomic_write(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> KeywordIndex | None:
@@ -255,17 +255,3 @@ class KeywordIndex:
         except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError):
             return None
         return cls(header["ids"], bm25, header["state"])
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

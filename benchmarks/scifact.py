@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import percentile
 from benchmarks.data import WORK_DIR, bench_settings, peak_rss_mb, scifact_test_queries, write_scifact_files
 
 PUBLISHED = {
@@ -41,11 +42,7 @@ def evaluate(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]])
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(ordered[len(ordered) // 2], 2),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2),
-    }
+    return {"p50_ms": percentile(samples, 50), "p95_ms": percentile(samples, 95)}
 
 
 def project_retriever(embeddings: Any, queries: dict[str, str], qrels: Any) -> dict[str, Any]:

@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import stat
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from assistant.errors import AssistantError, IndexBusyError, IndexUnavailableError
+from assistant.files import atomic_write
 from assistant.settings import Settings
 from assistant.store import IndexStore
 from assistant.types import UploadOutcome  # shared with the app's rendering; re-exported here
@@ -61,7 +61,6 @@ _SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 )
-_TEMP_PREFIX = ".upload-"  # hidden: the pipeline's folder walk never sees a half-written file
 
 _MEBIBYTE = 1024 * 1024
 _BUSY = "was not added: the index is busy with another ingest; try again in a minute."
@@ -335,16 +334,7 @@ class UploadInbox:
         target = self._folder / name
         if target.resolve().parent != self._folder.resolve():
             raise OSError(f"refusing to write outside the uploads folder: {name!r}")
-        descriptor, temporary = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".part", dir=self._folder)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(target, data)
 
     def _undo(self, upload: _Accepted) -> None:
         """Put the folder back as it was before this upload (a no-op for bytes that were stored already)."""

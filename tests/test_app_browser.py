@@ -44,9 +44,8 @@ def app_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def app_url(app_settings: Settings, embeddings) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    from app import AppServices, create_demo
+    from app import AppServices, serve
     from assistant.chain import NewsdeskChain, build_services
-    from assistant.launch import launch_options
     from assistant.library import Library
     from ingest.pipeline import run_ingest
     from ingest.uploads import UploadInbox
@@ -54,9 +53,7 @@ def app_url(app_settings: Settings, embeddings) -> Iterator[str]:  # type: ignor
     run_ingest(app_settings, embeddings=embeddings)
     services = build_services(app_settings, embeddings=embeddings)
     inbox = UploadInbox(app_settings, embeddings)
-    demo = create_demo(AppServices(app_settings, NewsdeskChain(services), Library(services.store, inbox.add)))
-    demo.queue(max_size=app_settings.queue_size, default_concurrency_limit=app_settings.concurrency_limit)
-    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(app_settings))
+    demo, url = serve(AppServices(app_settings, NewsdeskChain(services), Library(services.store, inbox.add)))
     try:
         yield url
     finally:
@@ -234,9 +231,8 @@ def llm_server() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def llm_app_url(app_settings: Settings, app_url: str, llm_server: Any, embeddings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A second app on the same index, answering with the test LLM (one retry, a 3 s budget)."""
-    from app import AppServices, create_demo
+    from app import AppServices, serve
     from assistant.chain import NewsdeskChain, build_services
-    from assistant.launch import launch_options
     from assistant.library import Library
 
     settings = app_settings.model_copy(
@@ -250,9 +246,7 @@ def llm_app_url(app_settings: Settings, app_url: str, llm_server: Any, embedding
         }
     )
     services = build_services(settings, embeddings=embeddings)
-    demo = create_demo(AppServices(settings, NewsdeskChain(services), Library(services.store)))
-    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)
-    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
+    demo, url = serve(AppServices(settings, NewsdeskChain(services), Library(services.store)))
     try:
         yield url
     finally:

@@ -75,16 +75,13 @@ def test_the_app_starts_on_a_damaged_index_and_says_what_is_wrong(
 ) -> None:
     from gradio_client import Client
 
-    from app import create_demo, unavailable_services
+    from app import serve, unavailable_services
     from assistant.chain import build_services
-    from assistant.launch import launch_options
 
     settings = damaged_copy(seed_index, tmp_path).model_copy(update={"server_port": free_port()})
     with pytest.raises(IndexUnavailableError) as caught:
         build_services(settings)
-    demo = create_demo(unavailable_services(settings, str(caught.value)))
-    demo.queue(max_size=8, default_concurrency_limit=2)
-    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
+    demo, url = serve(unavailable_services(settings, str(caught.value)))
     try:
         with urllib.request.urlopen(url + "config", timeout=10) as response:
             config = response.read().decode()
