@@ -139,7 +139,9 @@ class Request:
             raise InvalidRequestError("top_k must be between 1 and 50")
         return cls(
             question=" ".join(question.split())[: settings.max_question_chars],
-            history=normalize_history(data.get("chat_history") or data.get("history") or []),
+            history=normalize_history(
+                data.get("chat_history") or data.get("history") or [], settings.max_question_chars
+            ),
             mode=mode,
             top_k=top_k,
             use_llm=bool(data.get("use_llm", True)),
@@ -211,7 +213,8 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         if needs_context(request.question, request.history):
             context = conversation_context(request.history)
             condensed = self._condense(request, deadline) if use_llm else None
-            query = condensed or f"{request.question} {context}"
+            limit = self.services.settings.max_question_chars
+            query = (condensed or f"{request.question} {context}")[:limit]
         vector = self.services.embeddings.embed_query(query)
         passages = self.services.retriever.search(query, k=request.top_k, mode=request.mode, embedding=vector)  # type: ignore[arg-type]
         return _Turn(request, query, context, vector, passages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from assistant.errors import InvalidRequestError
 from assistant.keyword import keyword_tokens
 
 _REFERENCE = re.compile(
@@ -15,12 +16,17 @@ _REFERENCE = re.compile(
 _MARKER = re.compile(r"\[\d+\]")
 
 Message = Mapping[str, str]
+MAX_HISTORY_MESSAGES = 20  # the chain reads at most the last six; older turns are never used
 
 
-def normalize_history(history: object) -> list[dict[str, str]]:
-    """Role/content dicts from what callers pass (dicts, LangChain messages or (user, assistant) pairs)."""
+def normalize_history(history: object, max_chars: int = 2000) -> list[dict[str, str]]:
+    """Role/content dicts from what callers pass (dicts, LangChain messages or (user, assistant) pairs):
+    the last `MAX_HISTORY_MESSAGES`, each cut to `max_chars`, so a caller cannot slip an unbounded text
+    past the question's own limit."""
+    if not isinstance(history, list | tuple):
+        raise InvalidRequestError("chat_history must be a list of {'role': ..., 'content': ...} messages.")
     messages: list[dict[str, str]] = []
-    for item in history or []:  # type: ignore[attr-defined]
+    for item in history[-MAX_HISTORY_MESSAGES:]:
         if isinstance(item, Mapping):
             role, content = str(item.get("role", "")), item.get("content", "")
         elif isinstance(item, tuple | list) and len(item) == 2:
@@ -34,7 +40,9 @@ def normalize_history(history: object) -> list[dict[str, str]]:
             content = getattr(item, "content", "")
         if role in ("user", "assistant") and isinstance(content, str) and content.strip():
             messages.append({"role": role, "content": content})
-    return messages
+    return [
+        {"role": m["role"], "content": m["content"][:max_chars]} for m in messages[-MAX_HISTORY_MESSAGES:]
+    ]
 
 
 def needs_context(question: str, history: Sequence[Message]) -> bool:
