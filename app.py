@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import ChatOptions, Conversation, respond
-from assistant.degraded import UnavailableChain, UnavailableLibrary
+from assistant.degraded import Recovery, Reopen, UnavailableChain, UnavailableLibrary
 from assistant.errors import AssistantError
 from assistant.render import (
     answer_payload,
@@ -28,6 +28,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     import gradio as gr
+    from langchain_core.embeddings import Embeddings
 
     from assistant.chain import NewsdeskChain
     from assistant.library import Library
@@ -51,11 +52,18 @@ class AppServices:
     settings: Settings
     chain: NewsdeskChain | UnavailableChain
     library: Library | UnavailableLibrary
-    problem: str = ""  # why the index could not be opened at start; shown on the page
+    recovery: Recovery | None = None  # set when the index could not be opened at start
+
+    @property
+    def problem(self) -> str:
+        """Why questions cannot be answered right now ("" when they can)."""
+        return self.recovery.current_problem() if self.recovery else ""
 
 
-def unavailable_services(settings: Settings, problem: str) -> AppServices:
-    return AppServices(settings, UnavailableChain(problem), UnavailableLibrary(problem), problem)
+def unavailable_services(settings: Settings, problem: str, reopen: Reopen | None = None) -> AppServices:
+    """Stand-ins that give every request `problem`; with `reopen`, they retry and recover by themselves."""
+    recovery = Recovery(problem, reopen)
+    return AppServices(settings, UnavailableChain(recovery), UnavailableLibrary(recovery), recovery)
 
 
 def create_demo(services: AppServices) -> gr.Blocks:
@@ -119,15 +127,22 @@ def create_demo(services: AppServices) -> gr.Blocks:
             log.exception("answering failed")
             raise gr.Error(UNEXPECTED) from None
 
-    with gr.Blocks(title="Newsdesk", analytics_enabled=False, fill_width=True) as demo:
+    def problem_banner() -> str:
+        problem = services.problem
+        if not problem:
+            return ""
+        return (
+            f"⚠️ **The index is not available:** {safe_markdown(public_message(problem))} Until it is fixed, "
+            "questions cannot be answered; Newsdesk reopens it by itself, no restart needed."
+        )
+
+    # Uploads stay in Gradio's cache after they are indexed; clear what is older than an hour, hourly.
+    with gr.Blocks(
+        title="Newsdesk", analytics_enabled=False, fill_width=True, delete_cache=(3600, 3600)
+    ) as demo:
         conversation = gr.State(Conversation())
-        if services.problem:
-            problem = safe_markdown(public_message(services.problem))
-            gr.Markdown(
-                f"⚠️ **The index is not available:** {problem} Fix it and restart Newsdesk; until then "
-                "questions cannot be answered.",
-                elem_id="nd-problem",
-            )
+        if services.recovery is not None:
+            gr.Markdown(problem_banner, elem_id="nd-problem")  # re-evaluated on every page load
         gr.Markdown(
             "## Newsdesk\nAsk about the news articles. Every claim in an answer carries a marker like "
             "**[1]**: click it to see the exact passage it came from."
@@ -211,12 +226,12 @@ def serve(services: AppServices) -> tuple[gr.Blocks, str]:
     return demo, url
 
 
-def build_app_services(settings: Settings) -> AppServices:
+def build_app_services(settings: Settings, embeddings: Embeddings | None = None) -> AppServices:
     from assistant.chain import NewsdeskChain, build_services
     from assistant.library import Library
     from ingest.uploads import UploadInbox
 
-    services = build_services(settings)
+    services = build_services(settings, embeddings=embeddings)
     # An upload waits briefly for a command-line ingest, then tells the user to retry, rather than
     # holding the page for the ingest lock's full timeout.
     upload_settings = settings.model_copy(update={"ingest_lock_timeout_s": UPLOAD_LOCK_WAIT_S})
@@ -224,10 +239,25 @@ def build_app_services(settings: Settings) -> AppServices:
     return AppServices(settings, NewsdeskChain(services), Library(services.store, inbox.add))
 
 
+def reopener(settings: Settings) -> Reopen:
+    """How a degraded app retries: open the index again, loading the embedding model only once."""
+    loaded: list[Embeddings] = []
+
+    def reopen() -> tuple[Any, Any]:
+        from assistant.providers import make_embeddings
+
+        if not loaded:
+            loaded.append(make_embeddings(settings))
+        services = build_app_services(settings, loaded[0])
+        return services.chain, services.library
+
+    return reopen
+
+
 def warm_up(services: AppServices) -> None:
     """Answer one question offline before serving, so the first user does not wait for cold caches
     (model kernels, the keyword index, sentence vectors): about 1 s on the first question otherwise."""
-    if services.problem:
+    if services.recovery is not None:
         return
     try:
         services.chain.invoke({"question": EXAMPLES[0], "use_llm": False})
@@ -257,9 +287,9 @@ def main() -> int:
     try:
         print(format_report(run_ingest(settings)), flush=True)
         services = build_app_services(settings)
-    except AssistantError as exc:  # start anyway: the page says what is wrong
+    except AssistantError as exc:  # start anyway: the page says what is wrong, until the index reopens
         print(f"error: {exc}\nStarting anyway; the chat shows this message.", file=sys.stderr, flush=True)
-        services = unavailable_services(settings, str(exc))
+        services = unavailable_services(settings, str(exc), reopener(settings))
     warm_up(services)
     demo, url = serve(services)
     print(f"Newsdesk is ready: {url}", flush=True)

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -91,5 +92,36 @@ def test_the_app_starts_on_a_damaged_index_and_says_what_is_wrong(
             Client(url, verbose=False).predict(question="How long is the truce?", api_name="/chat")
         assert str(tmp_path) not in str(error.value)
         assert "citations" not in json.dumps(str(error.value))
+    finally:
+        demo.close()
+
+
+def test_the_app_recovers_without_a_restart_once_the_index_is_rebuilt(
+    seed_index: Settings, tmp_path: Path, embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    import assistant.degraded
+    from app import reopener, serve, unavailable_services
+    from assistant.chain import build_services
+    from ingest.pipeline import run_ingest
+
+    monkeypatch.setattr(assistant.degraded, "RETRY_INTERVAL_S", 0.2)
+    settings = damaged_copy(seed_index, tmp_path).model_copy(update={"server_port": free_port()})
+    with pytest.raises(IndexUnavailableError) as caught:
+        build_services(settings)
+    services = unavailable_services(settings, str(caught.value), reopener(settings))
+    demo, url = serve(services)
+    try:
+        client = Client(url, verbose=False)
+        time.sleep(0.3)  # a retry is due: the index is still damaged, so the answer is still the reason
+        with pytest.raises(Exception, match="cannot be opened"):
+            client.predict(question="How long is the truce?", api_name="/chat")
+        assert "cannot be opened" in services.problem and services.library.documents() == []
+        run_ingest(settings, embeddings=embeddings, rebuild=True)  # what the banner tells the user to do
+        time.sleep(0.3)
+        result = client.predict(question="How long is the truce?", api_name="/chat")
+        assert result["citations"] and not result["abstained"]
+        assert services.problem == "" and len(services.library.documents()) == 5
     finally:
         demo.close()
