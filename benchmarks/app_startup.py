@@ -10,18 +10,14 @@ quiet machine: the figures are wall-clock times."""
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from benchmarks.app_process import PROJECT, AppProcess
+
 QUESTIONS = [
     "What conditions did the US attach to the minerals deal?",
     "How long is the truce Ukraine agreed to?",
@@ -42,37 +38,6 @@ OBSERVE = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_http(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"the app did not answer at {url}")
-
-
-def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float]:
-    started = time.monotonic()
-    process = subprocess.Popen([sys.executable, str(PROJECT / "app.py")], env=env, stdout=subprocess.DEVNULL)
-    return process, started
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory (VmHWM) from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main(argv: list[str] | None = None) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -84,36 +49,21 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as temporary, sync_playwright() as playwright:
         root = Path(temporary)
         shutil.copytree(PROJECT / "data" / "corpus", root / "corpus")
-        port = free_port()
-        env = dict(
-            os.environ,
-            ASSISTANT_CORPUS_DIR=str(root / "corpus"),
-            ASSISTANT_INDEX_DIR=str(root / "index"),
-            ASSISTANT_UPLOAD_DIR=str(root / "uploads"),
-            ASSISTANT_SERVER_PORT=str(port),
-            ASSISTANT_USE_LLM="false",
-        )
-        url = f"http://127.0.0.1:{port}/"
         browser = launch_chromium(playwright)
         for label in ("first start (builds the index)", "start with the index built"):
-            process, started = start_app(env)
-            try:
-                wait_http(url, started + 300)
-                served = time.monotonic() - started
+            with AppProcess(root) as app:
+                served = time.monotonic() - app.started
                 page = browser.new_page()
-                page.goto(url)
+                page.goto(app.url)
                 page.wait_for_selector("#nd-question textarea", timeout=120_000)
-                usable = time.monotonic() - started
+                usable = time.monotonic() - app.started
                 print(
                     f"{label}: page served after {served:.1f} s, usable in the browser after {usable:.1f} s"
                 )
                 if label.startswith("start with"):
                     measure_answers(page, args.questions)
-                    print(f"app peak RSS after {args.questions} questions: {peak_rss_mb(process.pid):.0f} MB")
+                    print(f"app peak RSS after {args.questions} questions: {app.peak_rss_mb:.0f} MB")
                 page.close()
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
         browser.close()
 
 

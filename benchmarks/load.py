@@ -1,0 +1,243 @@
+"""Concurrent chat sessions against a running app, through gradio_client: throughput, latency, errors,
+and whether any answer or history leaks from one session into another.
+
+    python -m benchmarks.load [--sessions 20] [--duration 60]
+
+Starts app.py (offline, a separate process, a temporary corpus: the seed articles plus one marker article
+per session about an invented harbour town) and runs one client per session in its own thread until the
+time is up. Each session asks about its own town, then a follow-up that only its own history resolves
+("How much will it cost?"), again and again. Any other session's town, project code or figure in an answer
+or its citations is a leak; a request that fails or takes longer than the timeout is an error."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.evaluation import percentile
+from benchmarks.app_process import PROJECT, AppProcess
+
+TOWNS = (
+    "Brannoch", "Cellwick", "Dunmarrow", "Eskerby", "Falloway", "Gristhorpe", "Harrowmere", "Ilverston",
+    "Kelbridge", "Lowenna", "Marrowby", "Nettlecombe", "Orrinsby", "Pellcastle", "Quarrendon", "Rookhaven",
+    "Tarnholme", "Ulverby", "Vexford", "Wrenfield", "Yarrowden", "Zennorwick", "Ashcombe", "Brindlemoor",
+)  # fmt: skip
+REQUEST_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One session's own article: a town, a project code and a cost no other marker shares."""
+
+    number: int
+
+    @property
+    def town(self) -> str:
+        return TOWNS[self.number]
+
+    @property
+    def code(self) -> str:
+        return f"TIDE-{self.number:02d}{7919 * (self.number + 3) % 9000 + 1000}"
+
+    @property
+    def cost(self) -> str:
+        return f"{101 + 37 * self.number} million euros"
+
+    @property
+    def source(self) -> str:
+        return f"markers/marker-{self.number:02d}.md"  # as cited: the path inside the corpus folder
+
+    @property
+    def text(self) -> str:
+        return (
+            f"# {self.town} harbour council approves a tidal barrier\n\n"
+            f"The harbour council of {self.town} voted on Tuesday to build a tidal barrier under the project "
+            f"name {self.code}.\n\n"
+            f"The {self.town} barrier will cost {self.cost}, the council leader told reporters after the "
+            "vote.\n\n"
+            f"Fishing boats will keep their moorings in {self.town} while the barrier is built, the council "
+            "said.\n"
+        )
+
+    @property
+    def question(self) -> str:
+        return f"What did the {self.town} harbour council vote to build?"
+
+    follow_up = "How much will it cost?"
+
+    @property
+    def tells(self) -> tuple[str, ...]:
+        """Strings that only this marker's article contains."""
+        return (self.town, self.code, self.cost.split()[0] + " million")
+
+
+def markers(count: int) -> list[Marker]:
+    if not 1 <= count <= len(TOWNS):
+        raise ValueError(f"between 1 and {len(TOWNS)} sessions")
+    return [Marker(number) for number in range(count)]
+
+
+def write_markers(corpus: Path, chosen: Sequence[Marker]) -> None:
+    for marker in chosen:
+        (corpus / marker.source).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / marker.source).write_text(marker.text, encoding="utf-8")
+
+
+@dataclass
+class LoadReport:
+    sessions: int
+    wall_s: float = 0.0
+    latencies_s: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    leaks: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)  # an answer that did not use its own article
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_s) + len(self.errors)
+
+    def summary(self) -> str:
+        latencies_ms = sorted(1000 * value for value in self.latencies_s)
+        figures = ", ".join(f"p{p} {percentile(latencies_ms, p):.0f} ms" for p in (50, 95, 99))
+        return (
+            f"{self.sessions} sessions for {self.wall_s:.0f} s: {self.requests} requests, "
+            f"{len(self.latencies_s) / self.wall_s:.1f} answers/s; latency {figures}, "
+            f"max {max(latencies_ms, default=0):.0f} ms; errors {len(self.errors)}, "
+            f"leaks {len(self.leaks)}, answers without their own article {len(self.misses)}"
+        )
+
+
+def _answer_text(payload: dict[str, Any]) -> str:
+    citations = payload.get("citations") or []
+    parts = [str(payload.get("answer", ""))]
+    parts += [f"{c.get('source', '')} {c.get('title', '')} {c.get('quote', '')}" for c in citations]
+    return "\n".join(parts)
+
+
+def _check(payload: dict[str, Any], marker: Marker, others: Sequence[Marker], expected: str) -> list[str]:
+    """Problems with one answer: ('leak', ...) for another session's article, ('miss', ...) for not
+    answering from its own."""
+    text = _answer_text(payload)
+    problems = [
+        f"leak: session {marker.number} saw {tell!r} of session {other.number}"
+        for other in others
+        for tell in other.tells
+        if tell in text
+    ]
+    sources = {c.get("source") for c in payload.get("citations") or []}
+    if marker.source not in sources or expected not in payload.get("answer", ""):
+        problems.append(f"miss: session {marker.number} got {payload.get('answer', '')[:120]!r}")
+    return problems
+
+
+@dataclass
+class Clock:
+    """When the run ends: set once every client has connected (the barrier's action)."""
+
+    duration_s: float
+    began: float = 0.0
+    deadline: float = 0.0
+
+    def start(self) -> None:
+        self.began = time.monotonic()
+        self.deadline = self.began + self.duration_s
+
+
+def run_session(
+    url: str,
+    marker: Marker,
+    others: Sequence[Marker],
+    start: threading.Barrier,
+    clock: Clock,
+    report: LoadReport,
+) -> None:
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False)
+        start.wait(timeout=120)
+    except Exception as exc:  # every failure is a figure
+        with report.lock:
+            report.errors.append(f"session {marker.number} could not start: {type(exc).__name__}: {exc}")
+        start.abort()
+        return
+    while time.monotonic() < clock.deadline:
+        history: list[dict[str, str]] = []
+        for question, expected in ((marker.question, marker.code), (marker.follow_up, marker.cost)):
+            began = time.monotonic()
+            try:
+                job = client.submit(question=question, chat_history=history, api_name="/chat")
+                payload = job.result(timeout=REQUEST_TIMEOUT_S)
+            except Exception as exc:
+                with report.lock:
+                    report.errors.append(f"session {marker.number}: {type(exc).__name__}: {exc}")
+                break
+            elapsed = time.monotonic() - began
+            problems = _check(payload, marker, others, expected)
+            with report.lock:
+                report.latencies_s.append(elapsed)
+                report.leaks += [problem for problem in problems if problem.startswith("leak")]
+                report.misses += [problem for problem in problems if problem.startswith("miss")]
+            history += [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": payload["answer"]},
+            ]
+    client.close()
+
+
+def run_load(url: str, chosen: Sequence[Marker], duration_s: float) -> LoadReport:
+    """One client per marker, each in its own thread; the clock starts when all have connected, and each
+    session stops by itself after its last request past `duration_s`."""
+    report = LoadReport(sessions=len(chosen))
+    clock = Clock(duration_s)
+    start = threading.Barrier(len(chosen), action=clock.start)
+    threads = [
+        threading.Thread(
+            target=run_session,
+            args=(url, marker, [other for other in chosen if other is not marker], start, clock, report),
+            daemon=True,
+        )
+        for marker in chosen
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120 + duration_s + 2 * REQUEST_TIMEOUT_S)
+    report.wall_s = time.monotonic() - clock.began if clock.began else 0.0
+    if any(thread.is_alive() for thread in threads):
+        report.errors.append("a session did not stop by itself")
+    return report
+
+
+def prepare_corpus(root: Path, chosen: Sequence[Marker]) -> None:
+    shutil.copytree(PROJECT / "data" / "corpus", root / "corpus")
+    write_markers(root / "corpus", chosen)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds")
+    args = parser.parse_args(argv)
+    chosen = markers(args.sessions)
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        prepare_corpus(root, chosen)
+        with AppProcess(root) as app:
+            report = run_load(app.url, chosen, args.duration)
+            print(report.summary())
+            print(f"app peak RSS: {app.peak_rss_mb:.0f} MB")
+        for problem in (report.errors + report.leaks + report.misses)[:10]:
+            print("  ", problem)
+
+
+if __name__ == "__main__":
+    main()
