@@ -73,6 +73,11 @@ def create_demo(services: AppServices) -> gr.Blocks:
     settings, chain, library = services.settings, services.chain, services.library
     llm_ready = chain.llm_available
 
+    def refusal(exc: AssistantError) -> gr.Error:
+        """The user's sentence for an expected refusal; one log line instead of Gradio's traceback."""
+        log.info("refused: %s", exc)
+        return gr.Error(public_message(str(exc)), print_exception=False)
+
     def ask(
         message: str, conversation: Conversation, top_k: float, mode: str, use_llm: bool
     ) -> Iterator[Any]:
@@ -82,11 +87,11 @@ def create_demo(services: AppServices) -> gr.Blocks:
                 yield "", view.messages, view.sources_html, view.status, view.conversation
         except AssistantError as exc:
             yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
-            raise gr.Error(public_message(str(exc))) from None
+            raise refusal(exc) from None
         except Exception:
             log.exception("answering failed")
             yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
-            raise gr.Error(UNEXPECTED) from None
+            raise gr.Error(UNEXPECTED, print_exception=False) from None  # logged above
 
     def new_chat() -> tuple[Any, ...]:
         return Conversation(), [], sources_panel(()), "", ""
@@ -95,7 +100,7 @@ def create_demo(services: AppServices) -> gr.Blocks:
         try:
             return documents_rows(library.documents())
         except AssistantError as exc:
-            raise gr.Error(public_message(str(exc))) from None
+            raise refusal(exc) from None
 
     def add_files(paths: list[str] | None) -> tuple[Any, ...]:
         if not paths:
@@ -103,10 +108,10 @@ def create_demo(services: AppServices) -> gr.Blocks:
         try:
             outcomes = library.upload([(Path(path).name, Path(path)) for path in paths])
         except AssistantError as exc:
-            raise gr.Error(public_message(str(exc))) from None
+            raise refusal(exc) from None
         except Exception:
             log.exception("upload failed")
-            raise gr.Error(UNEXPECTED) from None
+            raise gr.Error(UNEXPECTED, print_exception=False) from None  # logged above
         return upload_report(outcomes), documents_rows(library.documents()), None
 
     def chat(
@@ -122,10 +127,10 @@ def create_demo(services: AppServices) -> gr.Blocks:
         try:
             return answer_payload(chain.invoke(request))
         except AssistantError as exc:
-            raise gr.Error(public_message(str(exc))) from None
+            raise refusal(exc) from None
         except Exception:
             log.exception("answering failed")
-            raise gr.Error(UNEXPECTED) from None
+            raise gr.Error(UNEXPECTED, print_exception=False) from None  # logged above
 
     def problem_banner() -> str:
         problem = services.problem

@@ -193,3 +193,16 @@ def test_the_served_app_runs_with_the_safe_launch_settings(small_queue_app: tupl
 
 def _components(config: dict[str, Any], kinds: Sequence[str]) -> list[dict[str, Any]]:
     return [c.get("props", {}) for c in config.get("components", []) if c.get("type") in kinds]
+
+
+def test_a_refused_question_logs_one_line_not_a_traceback(
+    small_queue_app: tuple[Any, str], capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from gradio_client import Client
+
+    _, url = small_queue_app
+    caplog.set_level("INFO", logger="newsdesk.app")
+    with pytest.raises(Exception, match="question is empty"):
+        Client(url, verbose=False).predict(question="   ", api_name="/chat")
+    assert "Traceback" not in capfd.readouterr().err
+    assert any("refused: The question is empty" in record.getMessage() for record in caplog.records)
