@@ -194,8 +194,10 @@ class KeywordIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Chunk ids with BM25 scores, best first; only chunks sharing a term with the query."""
+        if not self.ids or k <= 0:  # an empty index has no vocabulary at all
+            return []
         tokens = [token for token in keyword_tokens(query) if token in self._bm25.vocab_dict]  # type: ignore[attr-defined]
-        if not self.ids or not tokens or k <= 0:
+        if not tokens:
             return []
         scores = self._bm25.get_scores(tokens)  # type: ignore[attr-defined]
         k = min(k, len(self.ids))

@@ -52,3 +52,9 @@ def test_near_duplicates_share_most_shingles() -> None:
     a = shingles("The truce lasts thirty days and starts on Monday morning")
     b = shingles("the truce lasts thirty days and starts on Monday")
     assert near_duplicate(a, b) and not near_duplicate(a, shingles("Markets fell sharply in Asia today"))
+
+
+def test_an_empty_keyword_index_finds_nothing_instead_of_failing() -> None:
+    from assistant.keyword import KeywordIndex
+
+    assert KeywordIndex.build([], [], state="empty").search("minerals deal", k=5) == []
