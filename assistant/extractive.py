@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.instructions import is_instruction
 from assistant.keyword import keyword_tokens
 from assistant.sentences import split_sentences
 from assistant.types import Answer, Citation, Passage
@@ -30,12 +31,6 @@ _TASK = re.compile(
     r".{0,60}\b(poem|story|song|joke|essay|haiku|limerick|code|script|program|email|letter|recipe|rap|tweet)s?\b"
     r"|^\s*(please\s+)?translate\b|\brecipe\b|\btell me a joke\b",
     re.IGNORECASE | re.DOTALL,
-)
-# Instruction-like sentences inside documents are data, never answers.
-_INSTRUCTION_SENTENCE = re.compile(
-    r"\b(ignore|disregard)\b.{0,40}\b(instructions?|prompts?)\b|\b(assistant|AI|model|chatbot)\b.{0,30}\b(must|should)\b"
-    r"|^\s*(SYSTEM|ASSISTANT|USER)\s*:",
-    re.IGNORECASE,
 )
 _DATE = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -226,7 +221,7 @@ def candidates(
         for index, passage in enumerate(passages)
         for start, end in split_sentences(passage.text)
     ]
-    spans = [s for s in spans if len(s[3]) >= 20 and not _INSTRUCTION_SENTENCE.search(s[3])]
+    spans = [s for s in spans if len(s[3]) >= 20 and not is_instruction(s[3])]
     similarities = list(similarity([s[3] for s in spans])) if similarity and spans else [0.0] * len(spans)
     found: list[Candidate] = []
     for (index, start, end, text), sim in zip(spans, similarities, strict=True):

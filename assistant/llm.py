@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.errors import AssistantError
+from assistant.instructions import is_instruction
 from assistant.keyword import keyword_tokens
 from assistant.sentences import split_sentences
 from assistant.types import Answer, Citation, Passage
@@ -23,7 +24,12 @@ _MARKER = re.compile(
     r"\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*[,;]\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.IGNORECASE
 )
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])([\"'”’)]*)((?:\s*\[\d+\])+)")
-_FENCE = re.compile(r"</?\s*passages?\b[^>]*>", re.IGNORECASE)
+_FENCE = re.compile(r"<\s*/?\s*passages?\b[^>]*>", re.IGNORECASE)
+# Chat-template control tokens: some OpenAI-compatible servers turn them into real turn boundaries.
+_CONTROL_TOKEN = re.compile(
+    r"<\|[^|<>\n]{1,40}\|>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|</?s>", re.IGNORECASE
+)
+_TAG_START = re.compile(r"<(?=[/!?|a-zA-Z])")
 _ABSTAIN = re.compile(
     r"^\W*the documents? (don'?t|do not) (say|answer|mention|contain)|\bpassages do not (answer|say|contain)",
     re.IGNORECASE,
@@ -41,15 +47,44 @@ class LLMFailure(AssistantError):
 
 
 def fence_passages(passages: Sequence[Passage]) -> str:
-    """Numbered passages as data. Text that could close or fake the fence is neutralized."""
+    """Numbered passages as data. Text that could close or fake the fence, a chat-template control token
+    or any other tag is neutralized; so is a quote in a title or file name that could forge an attribute."""
     blocks = []
     for number, passage in enumerate(passages, start=1):
-        text = _FENCE.sub("[removed tag]", passage.text)
-        title = _FENCE.sub("", passage.title).replace('"', "'")
-        blocks.append(
-            f'<passage id="{number}" source="{passage.source}" title="{title}">\n{text}\n</passage>'
-        )
+        text = as_data(passage.text)
+        title = as_data(_FENCE.sub("", passage.title)).replace('"', "'")
+        source = as_data(passage.source).replace('"', "'")
+        blocks.append(f'<passage id="{number}" source="{source}" title="{title}">\n{text}\n</passage>')
     return "\n".join(blocks)
+
+
+def as_data(text: str) -> str:
+    """Document text that cannot pose as markup: fence tags and control tokens become "[removed tag]", and
+    the "<" of anything else tag-like ("<system>", "</s", "<!--") becomes "&lt;"."""
+    text = _CONTROL_TOKEN.sub("[removed tag]", _FENCE.sub("[removed tag]", text))
+    return _TAG_START.sub("&lt;", text)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ADDRESS = re.compile(r"(?:https?://|www\.)[^\s)\]>\"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+_CODE = re.compile(r"\b[A-Za-z]+-?\d[\w-]*")  # "PWNED-12", "COVID-19", "F-16", "MH17"
+
+
+def specifics_backed(claim: str, evidence: str) -> bool:
+    """Every number, code, link and e-mail address of the claim is in the evidence: a mostly supported
+    sentence cannot carry a made-up figure, nor a canary code, phone number or link a document asked for."""
+    numbers = {n.replace(",", "") for n in _NUMBER.findall(evidence)}
+    if any(n.replace(",", "") not in numbers for n in _NUMBER.findall(claim)):
+        return False
+    lowered = evidence.lower()
+    verbatim = [*_ADDRESS.findall(claim), *_CODE.findall(claim)]
+    return all(item.lower().rstrip(".,;:!?-") in lowered for item in verbatim)
+
+
+def evidence_text(passage_text: str) -> str:
+    """The passage without its instruction sentences: what an answer may be supported by."""
+    spans = split_sentences(passage_text)
+    return " ".join(passage_text[s:e] for s, e in spans if not is_instruction(passage_text[s:e]))
 
 
 # --- streaming under a budget ---------------------------------------------------------------------------
@@ -204,7 +239,9 @@ def check_answer(raw: str, passages: Sequence[Passage]) -> CheckedAnswer:
     supported = 0
     for claim, numbers in _claims(text):
         cited = [passages[order[n - 1]] for n in numbers]
-        if cited and max(support(claim, p.text) for p in cited) >= SUPPORT_THRESHOLD:
+        # Support comes from what the passages report, never from what they instruct the model to say.
+        evidence = [evidence_text(p.text) for p in cited]
+        if any(support(claim, e) >= SUPPORT_THRESHOLD and specifics_backed(claim, e) for e in evidence):
             supported += 1
         else:
             unsupported.append(claim)

@@ -48,7 +48,9 @@ def clean_document(
     html_meta: Mapping[str, str] | None = None,
 ) -> CleanedDocument:
     """Clean `text` (as produced by the loaders for `kind`) and extract its metadata."""
-    lines = parse_lines(normalize_characters(text), markdown=kind in ("text", "markdown"))
+    markdown = kind in ("text", "markdown")
+    text = normalize_characters(text)
+    lines = parse_lines(strip_hidden_markup(text) if markdown else text, markdown=markdown)
     lines = drop_boilerplate_lines(lines)
     paragraphs = drop_consent_banners(assemble_paragraphs(lines))
     meta = html_meta or {}
@@ -66,7 +68,11 @@ def clean_document(
 
 # --- characters ----------------------------------------------------------------------------------
 
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Zero-width, bidi and soft-hyphen characters, and the invisible Unicode "tag" characters (U+E0000-U+E007F)
+# that can spell out a whole hidden instruction ("ASCII smuggling").
+_INVISIBLE = re.compile(
+    "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
 _LINE_BREAKS = str.maketrans(
     {"\r": "\n", "\v": "\n", "\x85": "\n", "\u2028": "\n", "\f": "\n\n", "\u2029": "\n\n"}
 )
@@ -79,6 +85,70 @@ def normalize_characters(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").translate(_LINE_BREAKS))
     text = _CONTROL.sub("", _INVISIBLE.sub("", text))
     return "\n".join(_HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+
+
+# --- hidden markup -------------------------------------------------------------------------------
+
+# Text a reader never sees (HTML comments, elements hidden by an attribute or inline style) is where
+# instructions aimed at a language model hide: it is removed, never indexed or quoted.
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)  # an unclosed comment hides the rest
+_OPENING_TAG = re.compile(r"<(?P<tag>[a-z][a-z0-9]*)\b(?P<attributes>[^<>]*)>", re.IGNORECASE)
+_HIDDEN_ATTRIBUTE = re.compile(r"(?:^|\s)hidden(?=\s*(?:=|/|$))", re.IGNORECASE)
+_STYLE_ATTRIBUTE = re.compile(r"""(?:^|\s)style\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_ZERO_SIZE = re.compile(r"(?:0+(?:\.0*)?|\.0+)(?:px|pt|em|rem|ex|ch|vw|vh|%)?")
+_COLOR_NAMES = {"white": "#ffffff", "black": "#000000"}
+
+
+def strip_hidden_markup(text: str) -> str:
+    """Markdown or text without HTML comments and without inline HTML elements a browser would not show
+    (up to their closing tag, or to the end of the paragraph when there is none)."""
+    text = _HTML_COMMENT.sub("", text)
+    kept: list[str] = []
+    position = 0
+    for match in _OPENING_TAG.finditer(text):
+        if match.start() < position or not attributes_hide_content(match.group("attributes")):
+            continue
+        closing = re.compile(rf"</{match.group('tag')}\s*>", re.IGNORECASE).search(text, match.end())
+        paragraph_end = text.find("\n\n", match.end())
+        kept.append(text[position : match.start()])
+        position = closing.end() if closing else len(text) if paragraph_end == -1 else paragraph_end
+    kept.append(text[position:])
+    return "".join(kept)
+
+
+def attributes_hide_content(attributes: str) -> bool:
+    """True for the attributes of an element that is not displayed (``hidden``, or a hiding inline style)."""
+    if _HIDDEN_ATTRIBUTE.search(attributes):
+        return True
+    style = _STYLE_ATTRIBUTE.search(attributes)
+    return style is not None and style_hides_text(style.group(1) or style.group(2) or "")
+
+
+def style_hides_text(style: str) -> bool:
+    """An inline style that makes text invisible: display:none, visibility:hidden, zero size or opacity, or
+    text in the colour of its own background (white on white)."""
+    declarations: dict[str, str] = {}
+    for declaration in style.split(";"):
+        name, _, value = declaration.partition(":")
+        value = "".join(value.lower().replace("!important", "").split())
+        declarations[name.strip().lower()] = _COLOR_NAMES.get(value, _long_hex(value))
+    color = declarations.get("color")
+    background = declarations.get("background-color") or declarations.get("background")
+    return (
+        declarations.get("display") == "none"
+        or declarations.get("visibility") in {"hidden", "collapse"}
+        or _ZERO_SIZE.fullmatch(declarations.get("font-size", "1")) is not None
+        or _ZERO_SIZE.fullmatch(declarations.get("opacity", "1")) is not None
+        or color == "transparent"
+        or (color is not None and color == background)
+    )
+
+
+def _long_hex(value: str) -> str:
+    """'#fff' -> '#ffffff'; other values unchanged."""
+    if re.fullmatch(r"#[0-9a-f]{3}", value):
+        return "#" + "".join(2 * digit for digit in value[1:])
+    return value
 
 
 # --- markdown ------------------------------------------------------------------------------------

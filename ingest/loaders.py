@@ -23,6 +23,8 @@ import trafilatura
 from bs4 import BeautifulSoup, NavigableString, Tag
 from pypdf import PdfReader
 
+from ingest.cleaning import style_hides_text
+
 Kind = Literal["text", "markdown", "html", "pdf"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf"})
@@ -260,6 +262,7 @@ def has_too_many_binary_characters(text: str) -> bool:
 
 
 def load_html(html: str, encoding: str) -> LoadedText:
+    html = drop_hidden_elements(html)
     text, title, meta = extract_with_trafilatura(html)
     if title is None or not text.strip():
         soup = parse_html(html)
@@ -268,6 +271,31 @@ def load_html(html: str, encoding: str) -> LoadedText:
             text = soup_body_text(soup)  # after the title: this strips tags out of the tree
     text = ensure_not_empty(normalize_text(text))
     return LoadedText(text=text, kind="html", encoding=encoding, html_title=title, html_meta=meta)
+
+
+_MAY_HIDE = re.compile(r"\shidden\b|\sstyle\s*=", re.IGNORECASE)
+
+
+def drop_hidden_elements(html: str) -> str:
+    """The page without the elements a browser does not show (the ``hidden`` attribute, or an inline style
+    such as display:none or white on white): a reader never sees their text, so it must not become a
+    passage (hidden text is where instructions aimed at a language model are put). Unchanged when there
+    are none."""
+    if not _MAY_HIDE.search(html):
+        return html
+    soup = parse_html(html)
+    hidden = [tag for tag in soup.find_all(True) if is_hidden_element(tag)]
+    if not hidden:
+        return html
+    for tag in hidden:
+        if not tag.decomposed:  # not already gone with a hidden parent
+            tag.decompose()
+    return str(soup)
+
+
+def is_hidden_element(tag: Tag) -> bool:
+    style = tag.get("style")
+    return tag.has_attr("hidden") or (isinstance(style, str) and style_hides_text(style))
 
 
 def extract_with_trafilatura(html: str) -> tuple[str, str | None, dict[str, str]]:

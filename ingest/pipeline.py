@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: hidden HTML, comments and tag characters are stripped
 LOCK_NAME = ".ingest.lock"
 
 
