@@ -39,9 +39,7 @@ class Recovery:
     """The index's state while it is unavailable: the latest reason, and the reopened chain and library
     once a retry succeeds. Retries happen on demand (a question, a page load), one at a time."""
 
-    def __init__(
-        self, problem: str, reopen: Reopen | None = None, interval_s: float | None = None
-    ) -> None:
+    def __init__(self, problem: str, reopen: Reopen | None = None, interval_s: float | None = None) -> None:
         self.problem = problem
         self._reopen = reopen
         self._interval_s = RETRY_INTERVAL_S if interval_s is None else interval_s
