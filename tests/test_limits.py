@@ -110,7 +110,7 @@ def small_queue_app(seed_index: Settings, slow_llm: Any, embeddings: Embeddings)
         demo.close()
 
 
-def test_a_megabyte_question_through_the_api_is_answered_not_refused(small_queue_app: tuple[Any, str]) -> None:
+def test_a_megabyte_question_through_the_api_is_answered(small_queue_app: tuple[Any, str]) -> None:
     from gradio_client import Client
 
     _, url = small_queue_app
