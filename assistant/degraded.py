@@ -69,7 +69,7 @@ class Recovery:
         return "" if self.opened() is not None else self.problem
 
 
-class UnavailableChain:
+class _StandIn:
     def __init__(self, problem: str | Recovery) -> None:
         self.recovery = problem if isinstance(problem, Recovery) else Recovery(problem)
 
@@ -77,6 +77,8 @@ class UnavailableChain:
     def problem(self) -> str:
         return self.recovery.problem
 
+
+class UnavailableChain(_StandIn):
     @property
     def llm_available(self) -> bool:
         opened = self.recovery.opened()
@@ -94,14 +96,7 @@ class UnavailableChain:
         raise IndexUnavailableError(self.recovery.problem)
 
 
-class UnavailableLibrary:
-    def __init__(self, problem: str | Recovery) -> None:
-        self.recovery = problem if isinstance(problem, Recovery) else Recovery(problem)
-
-    @property
-    def problem(self) -> str:
-        return self.recovery.problem
-
+class UnavailableLibrary(_StandIn):
     @property
     def accepts_uploads(self) -> bool:
         """Offer uploads when the index may come back: an upload meanwhile gets the reason."""
