@@ -15,7 +15,7 @@ from assistant import Answer, Citation, build_chain
 from assistant.chain import InvalidRequestError
 from assistant.settings import Settings
 from ingest.pipeline import run_ingest
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, settings_environment
 
 MINERALS = "What conditions did the US attach to the minerals deal?"
 
@@ -125,7 +125,7 @@ def test_cli_prints_the_answer_and_its_sources(seed_index: Settings) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "assistant", MINERALS],
         cwd=PROJECT,
-        env={"ASSISTANT_INDEX_DIR": str(seed_index.index_dir), "PATH": "/usr/bin:/bin"},
+        env={**settings_environment(seed_index), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=120,

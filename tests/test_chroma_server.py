@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,50 +14,13 @@ import pytest
 
 from assistant.errors import IndexUnavailableError
 from assistant.settings import Settings
+from tests.chroma_server import ChromaServer
 from tests.conftest import SEED_CORPUS
-from tests.test_app_browser import free_port
 
-CHROMA = Path(sys.executable).parent / "chroma"
 MINERALS = "What conditions did the US attach to the minerals deal?"
 TREATY = (
     "Zorblat Treaty Signed\n\nThe Zorblat treaty on river shipping was signed in Reykjavik on 3 April 2025.\n"
 )
-
-
-class ChromaServer:
-    """`chroma run` in a temporary folder on a free loopback port; stopped by its PID."""
-
-    def __init__(self, path: Path, port: int | None = None) -> None:
-        self.path, self.port = path, port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ChromaServer:
-        log = (self.path.parent / f"chroma-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
-                    return self
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"chroma run exited with {self.process.returncode}") from None
-                time.sleep(0.2)
-        raise RuntimeError("chroma run did not answer within 60 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation import InvalidCasesError, answer_matches, compute_metrics, load_cases, run_cases
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, settings_environment
 
 SEED_CASES = PROJECT / "tests" / "eval" / "seed.jsonl"
 
@@ -77,7 +77,8 @@ def test_cli_compares_configurations_writes_a_report_and_gates(
 ) -> None:
     from assistant.evaluate import main
 
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_index.index_dir))
+    for name, value in settings_environment(seed_index).items():
+        monkeypatch.setenv(name, value)
     cases = small_cases(tmp_path, {"fact-01", "fact-02", "para-02", "unans-01", "unans-14"})
     report = tmp_path / "report"
     compare = ["--compare", "dense:mode=dense", "--compare", "hybrid:retrieval_mode=hybrid"]
@@ -124,7 +125,8 @@ def test_llm_judge_grades_answers_when_an_llm_is_configured(
     from assistant.evaluate import main
     from tests.fake_llm import FakeLLMServer, Reply
 
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_index.index_dir))
+    for name, value in settings_environment(seed_index).items():
+        monkeypatch.setenv(name, value)
     cases = small_cases(tmp_path, {"fact-02", "para-02", "unans-01"})
     with FakeLLMServer(default=Reply(text="yes")) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
@@ -139,5 +141,6 @@ def test_llm_judge_grades_answers_when_an_llm_is_configured(
 def test_cli_without_an_llm_refuses_to_judge(tmp_path: Path, seed_index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from assistant.evaluate import main
 
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_index.index_dir))
+    for name, value in settings_environment(seed_index).items():
+        monkeypatch.setenv(name, value)
     assert main([str(small_cases(tmp_path, {"fact-02"})), "--judge"]) == 1

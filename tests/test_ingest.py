@@ -216,3 +216,14 @@ def test_html_and_pdf_are_ingested_with_their_titles(make_settings, tmp_path: Pa
     page = store.document_text("page.html") or ""
     assert "Black Sea shipping" in page and "alert(" not in page and "cookies" not in page
     assert "Sumy region evacuation" in (store.document_text("brief.pdf") or "")
+
+
+def test_the_index_is_where_the_settings_say(seed_index: Settings) -> None:
+    """Local by default; on the test server under NEWSDESK_TEST_CHROMA=server (nothing but the keyword
+    cache is then written locally)."""
+    from assistant.providers import make_chroma_client
+
+    collections = {c.name for c in make_chroma_client(seed_index).list_collections()}
+    assert seed_index.collection in collections
+    local_database = seed_index.index_dir / "chroma" / "chroma.sqlite3"
+    assert local_database.exists() is (seed_index.chroma_url is None)
