@@ -32,6 +32,7 @@ from assistant.types import Chunk, DocumentRecord
 from ingest.chunking import build_chunks
 from ingest.cleaning import clean_document
 from ingest.loaders import SUPPORTED_SUFFIXES, SkipFile, load_bytes
+from ingest.server_lock import LeaseTimeout, ServerLease
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -266,23 +267,30 @@ class Ingestor:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        lock = FileLock(self.settings.index_dir / LOCK_NAME)
+        """One ingest at a time per index: a file lock beside a local index, a lease on a Chroma server
+        (which keeps apart ingests from every machine that writes to it)."""
+        lock: FileLock | ServerLease
+        if self.settings.chroma_url:
+            lock = ServerLease(self.settings)
+        else:
+            lock = FileLock(self.settings.index_dir / LOCK_NAME)
+        where = self.settings.index_location
         try:
             lock.acquire(timeout=0)
-        except Timeout:
+        except (Timeout, LeaseTimeout):
             wait = self.settings.ingest_lock_timeout_s
             if wait <= 0:
                 raise IndexBusyError(
-                    f"Another ingest is running on {self.settings.index_dir}. Try again when it has finished."
+                    f"Another ingest is running on {where}. Try again when it has finished."
                 ) from None
             self._on_wait(
                 f"Another ingest is running on this index; waiting up to {wait:g} s for it to finish…"
             )
             try:
                 lock.acquire(timeout=wait)
-            except Timeout:
+            except (Timeout, LeaseTimeout):
                 raise IndexBusyError(
-                    f"Another ingest is still running on {self.settings.index_dir} after {wait:g} s. "
+                    f"Another ingest is still running on {where} after {wait:g} s. "
                     "Try again when it has finished."
                 ) from None
         try:

@@ -7,12 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.errors import IndexUnavailableError
+from assistant.errors import IndexBusyError, IndexUnavailableError
 from assistant.settings import Settings
 from tests.chroma_server import ChromaServer
 from tests.conftest import SEED_CORPUS
@@ -112,3 +113,53 @@ def test_rebuild_on_the_server_and_a_clear_error_when_it_is_unreachable(tmp_path
         own.stop()
     with pytest.raises(IndexUnavailableError, match="Cannot reach the Chroma server"):
         build_services(settings, embeddings=embeddings)
+
+
+# --- the ingest lock on the server ------------------------------------------------------------------------
+def lock_settings(server: ChromaServer, tmp_path: Path, name: str) -> Settings:
+    """Settings of one "machine": its own local folder (so its own file lock), the shared server."""
+    return Settings(
+        chroma_url=server.url, index_dir=tmp_path / name, corpus_dir=SEED_CORPUS, collection="lock-test"
+    )
+
+
+def test_the_server_lease_lets_one_ingest_in_at_a_time_across_machines(
+    server: ChromaServer, tmp_path: Path, embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    from ingest.pipeline import run_ingest
+    from ingest.server_lock import LeaseTimeout, ServerLease
+
+    first, second = lock_settings(server, tmp_path, "a"), lock_settings(server, tmp_path, "b")
+    held = ServerLease(first)
+    held.acquire(timeout=0)
+    try:
+        other = ServerLease(second)
+        with pytest.raises(LeaseTimeout, match=held.owner):
+            other.acquire(timeout=0.3)
+        busy = second.model_copy(update={"ingest_lock_timeout_s": 0})
+        with pytest.raises(IndexBusyError, match="Another ingest is running on the Chroma server"):
+            run_ingest(busy, embeddings=embeddings)
+    finally:
+        held.release()
+    assert held.holder() is None
+    assert run_ingest(second, embeddings=embeddings).documents_total == 5  # free again
+    assert ServerLease(first).holder() is None  # released after the ingest
+
+
+def test_a_lease_is_renewed_while_held_and_taken_over_once_its_holder_died(
+    server: ChromaServer, tmp_path: Path
+) -> None:
+    from ingest.server_lock import LeaseTimeout, ServerLease
+
+    settings = lock_settings(server, tmp_path, "c")
+    holder = ServerLease(settings, lease_s=0.6)
+    holder.acquire(timeout=0)
+    time.sleep(1.5)  # more than two leases: still held, because it is renewed
+    with pytest.raises(LeaseTimeout):
+        ServerLease(settings).acquire(timeout=0)
+    holder._stop.set()  # the holder "dies": no more renewals, and no release
+    holder._renewing.join(timeout=5)  # type: ignore[union-attr]
+    successor = ServerLease(settings)
+    successor.acquire(timeout=5)  # taken over once the lease has expired
+    assert successor.holder() == successor.owner
+    successor.release()
