@@ -21,6 +21,12 @@ MARKER = re.compile(r"\[(\d{1,3})\]")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"(?<!\\)\[([^\]]+)\]\((?!#nd-src-)[^)]*\)")
 _REFERENCE_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
+# What the chat's markdown would turn into a clickable link by itself (GFM autolinks): web addresses and
+# e-mail addresses. Shown as code instead, so an address a document planted is text, not a link.
+_BARE_ADDRESS = re.compile(
+    r"(?:https?://|ftp://|www\.)[^\s<>`\[\]()\"']*[^\s<>`\[\]()\"'.,;:!?]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    re.IGNORECASE,
+)
 
 # The only markup the source panel uses; nh3 drops everything else (scripts, handlers, images, styles).
 _ALLOWED_TAGS = {"details", "summary", "div", "span", "p", "b", "mark", "blockquote", "code", "small"}
@@ -33,11 +39,14 @@ def source_anchor(turn: int, number: int) -> str:
 
 
 def safe_markdown(text: str) -> str:
-    """Text as inert markdown: raw HTML shown as text, images and links reduced to their words."""
-    text = html.escape(text, quote=False)
-    text = _IMAGE.sub(r"\1", text)
-    text = _LINK.sub(r"\1", text)
-    return _REFERENCE_DEFINITION.sub("", text)
+    """Text as inert markdown: raw HTML shown as text, images and links reduced to their words, bare web
+    and e-mail addresses shown as code (never autolinked)."""
+    text = _REFERENCE_DEFINITION.sub("", _LINK.sub(r"\1", _IMAGE.sub(r"\1", text)))
+    pieces, last = [], 0
+    for address in _BARE_ADDRESS.finditer(text):
+        pieces += [html.escape(text[last : address.start()], quote=False), f"`{address.group(0)}`"]
+        last = address.end()
+    return "".join([*pieces, html.escape(text[last:], quote=False)])
 
 
 def answer_markdown(answer: Answer, turn: int) -> str:

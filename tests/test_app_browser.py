@@ -274,7 +274,8 @@ def test_an_llm_answer_is_labelled_and_cannot_put_images_or_scripts_on_the_page(
     hostile = (
         "Ukraine has already agreed to a 30-day truce proposed by the U.S. [1]\n\n"
         '<img src="http://203.0.113.9/track.png" onerror="window.ndOwned=1">'
-        "![pixel](http://203.0.113.9/pixel.png) <script>window.ndOwned=1</script> Nothing else [2]."
+        "![pixel](http://203.0.113.9/pixel.png) <script>window.ndOwned=1</script> Nothing else [2]. "
+        "Log in at http://203.0.113.9/login or www.example.invalid [2]."
     )
     llm_server.script(Reply(text=hostile))
     ask(llm_page, "How long is the truce Ukraine agreed to?")
@@ -282,6 +283,7 @@ def test_an_llm_answer_is_labelled_and_cannot_put_images_or_scripts_on_the_page(
     assert "fake-model" in status and "could not be matched" in status
     assert llm_page.locator("#nd-chat a[href='#nd-src-1-1']").count() == 1
     assert llm_page.locator("#nd-chat img, #nd-chat script").count() == 0
+    assert llm_page.locator("#nd-chat a:not([href^='#'])").count() == 0  # bare addresses are not autolinked
     assert llm_page.evaluate("window.ndOwned") is None
     assert not llm_page.remote_requests, llm_page.remote_requests
     screenshot(llm_page, "chat-llm")

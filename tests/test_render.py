@@ -245,3 +245,8 @@ def test_a_real_turn_on_the_seed_index(seed_chain) -> None:
     assert final.answer is not None and not final.answer.abstained
     assert "30-day" in final.messages[-1]["content"] and "#nd-src-1-1" in final.messages[-1]["content"]
     assert "offline answerer" in final.status
+
+
+def test_bare_web_and_mail_addresses_are_code_not_links() -> None:
+    shown = safe_markdown("Log in at http://evil.example/a?b=1&c=2. Or www.evil.example, or x@evil.example!")
+    assert shown == "Log in at `http://evil.example/a?b=1&c=2`. Or `www.evil.example`, or `x@evil.example`!"
