@@ -26,6 +26,7 @@ from assistant.followup import conversation_context, format_history, needs_conte
 from assistant.llm import (
     LLMFailure,
     as_answer,
+    as_data,
     check_answer,
     display_partial,
     fence_passages,
@@ -244,7 +245,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             return
         system, user = load_prompt("answer").render(
             passages=fence_passages(passages),
-            history=format_history(turn.request.history) or "(none)",
+            history=as_data(format_history(turn.request.history)) or "(none)",
             question=turn.request.question,
         )
         raw = ""
@@ -282,7 +283,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
     def _condense(self, request: Request, deadline: float) -> str | None:
         """A standalone question from the LLM, within a slice of the budget; None on any failure."""
         system, user = load_prompt("condense").render(
-            history=format_history(request.history), question=request.question
+            history=as_data(format_history(request.history)), question=request.question
         )
         budget = min(deadline, time.monotonic() + self.services.settings.llm_budget_s / 3)
         try:
