@@ -71,7 +71,8 @@ def create_demo(services: AppServices) -> gr.Blocks:
     import gradio as gr
 
     settings, chain, library = services.settings, services.chain, services.library
-    llm_ready = chain.llm_available
+    # A degraded app offers the configured LLM too: it is there once the index reopens.
+    llm_ready = chain.llm_available or (services.recovery is not None and settings.llm_configured)
 
     def refusal(exc: AssistantError) -> gr.Error:
         """The user's sentence for an expected refusal; one log line instead of Gradio's traceback."""

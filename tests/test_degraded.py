@@ -59,3 +59,14 @@ def test_retries_wait_for_the_interval_keep_the_latest_reason_and_then_hand_over
 
     waiting = Recovery("the index is damaged", reopen, interval_s=3600)
     assert waiting.opened() is None and len(attempts) == 2  # the start just failed: no retry yet
+
+
+def test_a_degraded_page_still_offers_the_configured_llm(tmp_path: Any) -> None:
+    from app import create_demo, unavailable_services
+    from assistant.settings import Settings
+
+    settings = Settings(index_dir=tmp_path / "index", openai_base_url="http://127.0.0.1:9/v1")
+    services = unavailable_services(settings, "the index is damaged", lambda: (FakeChain(), FakeLibrary()))
+    demo = create_demo(services)
+    boxes = [c["props"] for c in demo.config["components"] if c.get("type") == "checkbox"]
+    assert boxes and boxes[0]["value"] is True and boxes[0]["interactive"] is True
