@@ -5,6 +5,7 @@ and launches. All logic lives in `assistant/` (conversation, render, launch) and
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -247,14 +248,12 @@ def build_app_services(settings: Settings, embeddings: Embeddings | None = None)
 
 def reopener(settings: Settings) -> Reopen:
     """How a degraded app retries: open the index again, loading the embedding model only once."""
-    loaded: list[Embeddings] = []
+    from assistant.providers import make_embeddings
+
+    model = functools.cache(lambda: make_embeddings(settings))
 
     def reopen() -> tuple[Any, Any]:
-        from assistant.providers import make_embeddings
-
-        if not loaded:
-            loaded.append(make_embeddings(settings))
-        services = build_app_services(settings, loaded[0])
+        services = build_app_services(settings, model())
         return services.chain, services.library
 
     return reopen

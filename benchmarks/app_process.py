@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-PROJECT = Path(__file__).resolve().parent.parent
+from assistant.settings import PROJECT_ROOT
 
 
 def free_port() -> int:
@@ -68,7 +68,7 @@ class AppProcess:
     def __enter__(self) -> AppProcess:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, str(PROJECT / "app.py")], env=self.environment, stdout=subprocess.DEVNULL
+            [sys.executable, str(PROJECT_ROOT / "app.py")], env=self.environment, stdout=subprocess.DEVNULL
         )
         try:
             wait_http(self.url, self.started + self.start_timeout_s)

@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.app_process import PROJECT, AppProcess
+from assistant.settings import PROJECT_ROOT
+from benchmarks.app_process import AppProcess
 
 QUESTIONS = [
     "What conditions did the US attach to the minerals deal?",
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary, sync_playwright() as playwright:
         root = Path(temporary)
-        shutil.copytree(PROJECT / "data" / "corpus", root / "corpus")
+        shutil.copytree(PROJECT_ROOT / "data" / "corpus", root / "corpus")
         browser = launch_chromium(playwright)
         for label in ("first start (builds the index)", "start with the index built"):
             with AppProcess(root) as app:

@@ -88,6 +88,12 @@ def bench_settings(name: str, corpus: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def write_figures(name: str, figures: dict[str, Any]) -> None:
+    """Keep a benchmark's figures in build/bench/<name>.json."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    (WORK_DIR / f"{name}.json").write_text(json.dumps(figures, indent=2))
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

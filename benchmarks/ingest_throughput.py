@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from pathlib import Path
 from assistant.providers import make_embeddings
 from assistant.settings import Settings
 from assistant.store import IndexStore
-from benchmarks.data import write_scifact_files
+from benchmarks.data import peak_rss_mb, write_scifact_files
 from ingest.pipeline import run_ingest
 
 
@@ -88,7 +87,7 @@ def main() -> None:
             "langchain_baseline_chunks": baseline["chunks"],
             "langchain_baseline_chunks_per_s": baseline["chunks_per_s"],
         }
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    figures["peak_rss_mb"] = round(peak_rss_mb())
 
     if args.json:
         print(json.dumps(figures))

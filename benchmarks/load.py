@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evaluation import percentile
-from benchmarks.app_process import PROJECT, AppProcess
+from assistant.settings import PROJECT_ROOT
+from benchmarks.app_process import AppProcess
 
 TOWNS = (
     "Brannoch", "Cellwick", "Dunmarrow", "Eskerby", "Falloway", "Gristhorpe", "Harrowmere", "Ilverston",
@@ -122,20 +123,21 @@ def _answer_text(payload: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _check(payload: dict[str, Any], marker: Marker, others: Sequence[Marker], expected: str) -> list[str]:
-    """Problems with one answer: ('leak', ...) for another session's article, ('miss', ...) for not
-    answering from its own."""
+def _check(
+    payload: dict[str, Any], marker: Marker, others: Sequence[Marker], expected: str
+) -> tuple[list[str], list[str]]:
+    """(leaks: another session's article in the answer, misses: the answer did not come from its own)."""
     text = _answer_text(payload)
-    problems = [
+    leaks = [
         f"leak: session {marker.number} saw {tell!r} of session {other.number}"
         for other in others
         for tell in other.tells
         if tell in text
     ]
     sources = {c.get("source") for c in payload.get("citations") or []}
-    if marker.source not in sources or expected not in payload.get("answer", ""):
-        problems.append(f"miss: session {marker.number} got {payload.get('answer', '')[:120]!r}")
-    return problems
+    answer = payload.get("answer", "")
+    missed = marker.source not in sources or expected not in answer
+    return leaks, [f"miss: session {marker.number} got {answer[:120]!r}"] if missed else []
 
 
 @dataclass
@@ -181,11 +183,11 @@ def run_session(
                     report.errors.append(f"session {marker.number}: {type(exc).__name__}: {exc}")
                 break
             elapsed = time.monotonic() - began
-            problems = _check(payload, marker, others, expected)
+            leaks, misses = _check(payload, marker, others, expected)
             with report.lock:
                 report.latencies_s.append(elapsed)
-                report.leaks += [problem for problem in problems if problem.startswith("leak")]
-                report.misses += [problem for problem in problems if problem.startswith("miss")]
+                report.leaks += leaks
+                report.misses += misses
             history += [
                 {"role": "user", "content": question},
                 {"role": "assistant", "content": payload["answer"]},
@@ -218,7 +220,7 @@ def run_load(url: str, chosen: Sequence[Marker], duration_s: float) -> LoadRepor
 
 
 def prepare_corpus(root: Path, chosen: Sequence[Marker]) -> None:
-    shutil.copytree(PROJECT / "data" / "corpus", root / "corpus")
+    shutil.copytree(PROJECT_ROOT / "data" / "corpus", root / "corpus")
     write_markers(root / "corpus", chosen)
 
 

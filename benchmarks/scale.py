@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.settings import PROJECT_ROOT
-from benchmarks.data import WORK_DIR, write_scifact_files, write_squad_files
+from benchmarks.data import WORK_DIR, write_figures, write_scifact_files, write_squad_files
 from benchmarks.scifact import percentiles
 
 SEED = PROJECT_ROOT / "data" / "corpus"
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             f"peak RSS {row['ingest_peak_rss_mb']} MB",
             flush=True,
         )
-    (WORK_DIR / "scale.json").write_text(json.dumps(figures, indent=2))
+    write_figures("scale", figures)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evaluation import percentile
-from benchmarks.data import WORK_DIR, bench_settings, peak_rss_mb, scifact_test_queries, write_scifact_files
+from benchmarks.data import (
+    WORK_DIR,
+    bench_settings,
+    peak_rss_mb,
+    scifact_test_queries,
+    write_figures,
+    write_scifact_files,
+)
 
 PUBLISHED = {
     "BM25 (BEIR paper)": 0.665,
@@ -143,8 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     figures["project"] = project_retriever(embeddings, queries, qrels)
     figures["langchain_baseline"] = langchain_baseline(embeddings, queries, qrels)
     figures["peak_rss_mb"] = round(peak_rss_mb())
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    (WORK_DIR / "scifact.json").write_text(json.dumps(figures, indent=2))
+    write_figures("scifact", figures)
     if args.json:
         print(json.dumps(figures))
         return

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks.data import WORK_DIR, bench_settings, peak_rss_mb, write_squad_files
+from benchmarks.data import WORK_DIR, bench_settings, peak_rss_mb, write_figures, write_squad_files
 from benchmarks.scifact import percentiles
 
 
@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         "latency": percentiles(timings),
     }
     figures["peak_rss_mb"] = round(peak_rss_mb())
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    (WORK_DIR / "squad.json").write_text(json.dumps(figures, indent=2))
+    write_figures("squad", figures)
     if args.json:
         print(json.dumps(figures))
         return

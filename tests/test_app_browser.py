@@ -4,7 +4,6 @@ through gradio_client. Screenshots are kept in artifacts/screenshots/."""
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from playwright.sync_api import expect
 from pydantic import SecretStr
 
 from assistant.settings import Settings
+from benchmarks.app_process import free_port
 from tests.chromium import launch_chromium
 from tests.conftest import PROJECT, SEED_CORPUS
 
@@ -22,12 +22,6 @@ SCREENSHOTS = PROJECT / "artifacts" / "screenshots"
 MINERALS = "What conditions did the US attach to the minerals deal?"
 WAIT_MS = 60_000
 FAKE_KEY = "sk-test-Zq81NEWSDESKnotARealKey0000"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

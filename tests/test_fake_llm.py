@@ -14,6 +14,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
+from benchmarks.app_process import free_port
 from tests.fake_llm import FakeLLMServer, Reply, split_chunks
 
 pytestmark = pytest.mark.timeout(15)
@@ -61,13 +62,6 @@ def stream_text(server: FakeLLMServer, timeout: float = 5.0) -> tuple[str, int]:
             if chunk.choices and chunk.choices[0].delta.content:
                 parts.append(chunk.choices[0].delta.content)
     return "".join(parts), len(parts)
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 with nothing listening (bound, then closed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_split_chunks_keeps_the_text() -> None:

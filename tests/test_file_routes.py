@@ -41,6 +41,7 @@ import httpx
 import pytest
 
 from assistant.settings import Settings
+from benchmarks.app_process import free_port
 from tests.conftest import SEED_CORPUS
 
 TOKEN = secrets.token_hex(6)
@@ -50,12 +51,6 @@ LIMIT_MB = 0.05  # 52,428 bytes: the upload route's max_file_size comes from thi
 UP = 14  # enough "../" to climb from any served folder to /
 CORPUS_CANARY = "zz_canary.txt"
 TIMEOUT_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import pytest
 
 from assistant.errors import IndexMismatchError, IndexUnavailableError
 from assistant.settings import Settings
+from benchmarks.app_process import free_port
 from tests.conftest import SEED_CORPUS
-from tests.test_app_browser import free_port
 
 
 def damaged_copy(seed_index: Settings, tmp_path: Path) -> Settings:

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from assistant.errors import InvalidRequestError
 from assistant.settings import Settings
-from tests.test_app_browser import free_port
+from benchmarks.app_process import free_port
 
 MEGABYTE_QUESTION = ("What conditions did the US attach to the minerals deal? " * 20_000)[:1_000_000]
 BURST = 24
