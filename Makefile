@@ -43,7 +43,8 @@ test: install-dev browser
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 	# The ingest, chain and evaluation suites again, with their indexes on a real `chroma run` server.
-	NEWSDESK_TEST_CHROMA=server $(PY) -m pytest tests/test_ingest.py tests/test_chain.py tests/test_evaluation.py
+	NEWSDESK_TEST_CHROMA=server $(PY) -m pytest tests/ingest/test_pipeline.py tests/answer/test_chain.py \
+		tests/evaluation/test_evaluation.py
 	$(MAKE) --no-print-directory eval
 
 # The seed test prompts, gated on the answering chain's bar. Report in artifacts/eval/.

@@ -1,7 +1,7 @@
 """Newsdesk in the browser: `make run` refreshes the index, then serves the chat on http://127.0.0.1:7860.
 
-`create_demo(services)` builds the page from services it is handed; `main()` builds settings and services
-and launches. All logic lives in `assistant/` (conversation, render, launch) and is tested there."""
+The shell that wires the pieces: settings, the ingest that refreshes the index, the answering chain, the
+documents with their upload inbox, and the page (assistant/web/) that is handed them."""
 
 from __future__ import annotations
 
@@ -9,233 +9,25 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.conversation import ChatOptions, Conversation, respond
-from assistant.degraded import Recovery, Reopen, UnavailableChain, UnavailableLibrary
 from assistant.errors import AssistantError
-from assistant.render import (
-    answer_payload,
-    documents_rows,
-    public_message,
-    safe_markdown,
-    sources_panel,
-    upload_report,
-)
 from assistant.settings import Settings
+from assistant.web.degraded import Reopen
+from assistant.web.page import EXAMPLES
+from assistant.web.services import AppServices, unavailable_services
 
 if TYPE_CHECKING:
-    import gradio as gr
     from langchain_core.embeddings import Embeddings
-
-    from assistant.chain import NewsdeskChain
-    from assistant.library import Library
 
 log = logging.getLogger("newsdesk.app")
 
-EXAMPLES = [
-    "What conditions did the US attach to the minerals deal?",
-    "How long is the truce Ukraine agreed to?",
-    "Who did Trump send to Kyiv?",
-    "What did Putin demand of the Ukrainian troops in Kursk?",
-]
-DOCUMENT_HEADERS = ["Title", "Source", "Chunks", "Ingested"]
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 UPLOAD_LOCK_WAIT_S = 10.0
-UNEXPECTED = "Something went wrong on our side; the details are in the server log. Please try again."
-
-
-@dataclass(frozen=True)
-class AppServices:
-    settings: Settings
-    chain: NewsdeskChain | UnavailableChain
-    library: Library | UnavailableLibrary
-    recovery: Recovery | None = None  # set when the index could not be opened at start
-
-    @property
-    def problem(self) -> str:
-        """Why questions cannot be answered right now ("" when they can)."""
-        return self.recovery.current_problem() if self.recovery else ""
-
-
-def unavailable_services(settings: Settings, problem: str, reopen: Reopen | None = None) -> AppServices:
-    """Stand-ins that give every request `problem`; with `reopen`, they retry and recover by themselves."""
-    recovery = Recovery(problem, reopen)
-    return AppServices(settings, UnavailableChain(recovery), UnavailableLibrary(recovery), recovery)
-
-
-def create_demo(services: AppServices) -> gr.Blocks:
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import gradio as gr
-
-    settings, chain, library = services.settings, services.chain, services.library
-    # A degraded app offers the configured LLM too: it is there once the index reopens.
-    llm_ready = chain.llm_available or (services.recovery is not None and settings.llm_configured)
-
-    def refusal(exc: AssistantError) -> gr.Error:
-        """The user's sentence for an expected refusal; one log line instead of Gradio's traceback."""
-        log.info("refused: %s", exc)
-        return gr.Error(public_message(str(exc)), print_exception=False)
-
-    def ask(
-        message: str, conversation: Conversation, top_k: float, mode: str, use_llm: bool
-    ) -> Iterator[Any]:
-        options = ChatOptions(int(top_k), mode, bool(use_llm and llm_ready))
-        try:
-            for view in respond(chain, conversation, message, options):
-                yield "", view.messages, view.sources_html, view.status, view.conversation
-        except AssistantError as exc:
-            yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
-            raise refusal(exc) from None
-        except Exception:
-            log.exception("answering failed")
-            yield message, list(conversation.messages), gr.skip(), gr.skip(), conversation
-            raise gr.Error(UNEXPECTED, print_exception=False) from None  # logged above
-
-    def new_chat() -> tuple[Any, ...]:
-        return Conversation(), [], sources_panel(()), "", ""
-
-    def documents() -> list[list[Any]]:
-        try:
-            return documents_rows(library.documents())
-        except AssistantError as exc:
-            raise refusal(exc) from None
-
-    def add_files(paths: list[str] | None) -> tuple[Any, ...]:
-        if not paths:
-            return gr.skip(), gr.skip(), None
-        try:
-            outcomes = library.upload([(Path(path).name, Path(path)) for path in paths])
-        except AssistantError as exc:
-            raise refusal(exc) from None
-        except Exception:
-            log.exception("upload failed")
-            raise gr.Error(UNEXPECTED, print_exception=False) from None  # logged above
-        return upload_report(outcomes), documents_rows(library.documents()), None
-
-    def chat(
-        question: str,
-        chat_history: list[dict[str, str]] | None = None,
-        top_k: int | None = None,
-        retrieval_mode: str | None = None,
-    ) -> dict[str, Any]:
-        """Answer a question about the news articles. Returns the answer (markdown with markers [n]),
-        its citations (marker [n] is citations[n-1]: source, title, quote, start, end, score), whether
-        the documents did not answer (abstained), and what answered."""
-        request = ChatOptions(top_k, retrieval_mode).request(question, tuple(chat_history or ()))
-        try:
-            return answer_payload(chain.invoke(request))
-        except AssistantError as exc:
-            raise refusal(exc) from None
-        except Exception:
-            log.exception("answering failed")
-            raise gr.Error(UNEXPECTED, print_exception=False) from None  # logged above
-
-    def problem_banner() -> str:
-        problem = services.problem
-        if not problem:
-            return ""
-        return (
-            f"⚠️ **The index is not available:** {safe_markdown(public_message(problem))} Until it is fixed, "
-            "questions cannot be answered; Newsdesk reopens it by itself, no restart needed."
-        )
-
-    # Uploads stay in Gradio's cache after they are indexed; clear what is older than an hour, hourly.
-    with gr.Blocks(
-        title="Newsdesk", analytics_enabled=False, fill_width=True, delete_cache=(3600, 3600)
-    ) as demo:
-        conversation = gr.State(Conversation())
-        if services.recovery is not None:
-            gr.Markdown(problem_banner, elem_id="nd-problem")  # re-evaluated on every page load
-        gr.Markdown(
-            "## Newsdesk\nAsk about the news articles. Every claim in an answer carries a marker like "
-            "**[1]**: click it to see the exact passage it came from."
-        )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Chat",
-                    elem_id="nd-chat",
-                    height=520,
-                    buttons=["copy"],
-                    feedback_options=None,
-                    placeholder="Ask a question below, or pick an example.",
-                )
-                status = gr.Markdown(elem_id="nd-status")
-                with gr.Row():
-                    question = gr.Textbox(
-                        placeholder="Ask about the news articles…",
-                        show_label=False,
-                        lines=1,
-                        max_lines=4,
-                        max_length=settings.max_question_chars,
-                        scale=6,
-                        elem_id="nd-question",
-                        autofocus=True,
-                    )
-                    ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="nd-ask")
-                new_chat_button = gr.Button("New chat", size="sm", elem_id="nd-new-chat")
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_panel(()), elem_id="nd-sources")
-        with gr.Accordion("Settings", open=False, elem_id="nd-settings"), gr.Row():
-            top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to read (top-k)")
-            mode = gr.Radio(
-                ["hybrid", "dense", "keyword"],
-                value=settings.retrieval_mode,
-                label="Retrieval",
-                info="hybrid: meaning and keywords; dense: meaning only; keyword: BM25 only",
-            )
-            use_llm = gr.Checkbox(
-                value=llm_ready,
-                interactive=llm_ready,
-                label=f"Answer with the LLM ({settings.llm_model})" if llm_ready else "Answer with an LLM",
-                info=None
-                if llm_ready
-                else "No LLM is configured: set OPENAI_API_KEY or OPENAI_BASE_URL to use one.",
-            )
-        with gr.Accordion("Documents", open=False, elem_id="nd-documents"):
-            table = gr.Dataframe(headers=DOCUMENT_HEADERS, interactive=False, wrap=True, elem_id="nd-table")
-            if library.accepts_uploads:
-                upload = gr.File(
-                    label=f"Add documents (.txt, .md, .html, .pdf; up to {settings.max_file_mb:g} MB each)",
-                    file_count="multiple",
-                    file_types=UPLOAD_TYPES,
-                    elem_id="nd-upload",
-                )
-                upload_status = gr.Markdown(elem_id="nd-upload-status")
-                upload.upload(add_files, upload, [upload_status, table, upload], api_visibility="private")
-
-        chat_inputs = [question, conversation, top_k, mode, use_llm]
-        chat_outputs = [question, chatbot, sources, status, conversation]
-        question.submit(ask, chat_inputs, chat_outputs, api_visibility="private")
-        ask_button.click(ask, chat_inputs, chat_outputs, api_visibility="private")
-        new_chat_button.click(
-            new_chat, None, [conversation, chatbot, sources, status, question], api_visibility="private"
-        )
-        demo.load(documents, None, table, api_visibility="private")
-        gr.api(chat, api_name="chat")
-    return demo
-
-
-def serve(services: AppServices) -> tuple[gr.Blocks, str]:
-    """Build the page and start serving it in the background with the safe launch options; (demo, url)."""
-    from assistant.launch import launch_options
-
-    settings = services.settings
-    demo = create_demo(services)
-    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)
-    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
-    return demo, url
 
 
 def build_app_services(settings: Settings, embeddings: Embeddings | None = None) -> AppServices:
-    from assistant.chain import NewsdeskChain, build_services
-    from assistant.library import Library
+    from assistant.answer.chain import NewsdeskChain, build_services
+    from assistant.web.documents import IndexedDocuments
     from ingest.uploads import UploadInbox
 
     services = build_services(settings, embeddings=embeddings)
@@ -243,7 +35,7 @@ def build_app_services(settings: Settings, embeddings: Embeddings | None = None)
     # holding the page for the ingest lock's full timeout.
     upload_settings = settings.model_copy(update={"ingest_lock_timeout_s": UPLOAD_LOCK_WAIT_S})
     inbox = UploadInbox(upload_settings, services.embeddings)
-    return AppServices(settings, NewsdeskChain(services), Library(services.store, inbox.add))
+    return AppServices(settings, NewsdeskChain(services), IndexedDocuments(services.store, inbox.add))
 
 
 def reopener(settings: Settings) -> Reopen:
@@ -254,7 +46,7 @@ def reopener(settings: Settings) -> Reopen:
 
     def reopen() -> tuple[Any, Any]:
         services = build_app_services(settings, model())
-        return services.chain, services.library
+        return services.chain, services.documents
 
     return reopen
 
@@ -276,7 +68,7 @@ def main() -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from pydantic import ValidationError
 
-    from assistant.launch import launch_options
+    from assistant.web.launch import launch_options, serve
     from ingest.cli import format_report
     from ingest.pipeline import run_ingest
 

@@ -1,4 +1,5 @@
-"""The one place that names vendors: embedding model, vector store client and tokenizer.
+"""The one place that names vendors: embedding model, vector store client, tokenizer and chat model, and
+what their errors mean.
 
 Imports are lazy so that importing Newsdesk stays cheap, and a missing piece becomes a ConfigurationError
 that says what to install or configure."""
@@ -6,6 +7,7 @@ that says what to install or configure."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,7 +147,7 @@ def token_encoding() -> tiktoken.Encoding:
 def make_chat_model(settings: Settings) -> Any:
     """ChatOpenAI for OpenAI or any OpenAI-compatible server; None when no LLM is configured or wanted.
 
-    Retries are left to the caller (assistant.llm), which holds the whole attempt to a time budget."""
+    Retries are left to the caller (assistant.answer.llm), which holds the whole attempt to a time budget."""
     if not settings.llm_configured:
         return None
     try:
@@ -162,3 +164,43 @@ def make_chat_model(settings: Settings) -> Any:
         temperature=0,
         streaming=True,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LLMError:
+    """What a chat model's exception means for the caller."""
+
+    kind: str  # a short label safe to show users ("timed out", "rate limited (HTTP 429)")
+    retryable: bool  # a rate limit, a broken connection or a server error: worth another attempt
+    retry_after: float | None  # seconds the server asked to wait, when it said
+
+
+def classify_llm_error(exc: BaseException, *, partial: bool) -> LLMError:
+    """The meaning of an exception raised by the chat model; ``partial`` when text had arrived already."""
+    import openai
+
+    retryable = isinstance(exc, openai.RateLimitError | openai.APIConnectionError) or (
+        isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+    )
+    if isinstance(exc, openai.APITimeoutError):
+        kind = "timed out"
+    elif isinstance(exc, openai.RateLimitError):
+        kind = "rate limited (HTTP 429)"
+    elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        kind = "not authorized: check OPENAI_API_KEY"
+    elif isinstance(exc, openai.APIStatusError):
+        kind = f"server error (HTTP {exc.status_code})"
+    elif isinstance(exc, openai.APIConnectionError):
+        kind = "the stream broke off" if partial else "could not connect"
+    else:
+        kind = "failed"
+    return LLMError(kind, retryable, _retry_after(exc))
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -48,8 +48,8 @@ class Settings(BaseSettings):
         min_length=3,
         max_length=60,
         pattern=r"^[a-z0-9][a-z0-9_-]*[a-z0-9]$",
-        description="Name of the Chroma collection holding the chunks; the document catalogue lives in "
-        "'<collection>-documents'.",
+        description="Name of the Chroma collection holding the chunks; the documents (one record each) are "
+        "in '<collection>-documents'.",
     )
 
     # --- embeddings -------------------------------------------------------------------------------
@@ -97,8 +97,7 @@ class Settings(BaseSettings):
     # --- retrieval ----------------------------------------------------------------------------------
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field(
         default="hybrid",
-        description="hybrid: dense and BM25 candidates fused by weighted reciprocal rank; "
-        "dense: Chroma only; "
+        description="hybrid: dense and BM25 candidates fused (see ASSISTANT_FUSION); dense: Chroma only; "
         "keyword: BM25 only.",
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Passages handed to the answerer.")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ def with_title(title: str, text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DocumentRecord:
-    """One indexed document as the catalogue knows it."""
+    """One indexed document, as its record in the index describes it."""
 
     source: str
     title: str
@@ -111,6 +111,14 @@ class Answer:
     @property
     def is_fallback(self) -> bool:
         return self.answered_by.endswith("(fallback)")
+
+
+def answer_payload(answer: Answer) -> dict[str, Any]:
+    """An answer as plain JSON for API and CLI clients (marker [n] is citations[n-1]); the retrieved
+    passages are left out, each citation carries its own."""
+    data = asdict(answer)
+    data.pop("passages")
+    return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ OBSERVE = """() => {
 def main(argv: list[str] | None = None) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.chromium import launch_chromium
+    from tests.support.chromium import launch_chromium
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--questions", type=int, default=10)

@@ -12,8 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.chain import build_chain
-from assistant.evaluation import load_cases, percentile
+from assistant.answer.chain import build_chain
+from assistant.evaluation.cases import load_cases
+from assistant.evaluation.metrics import percentile
 from assistant.providers import make_embeddings
 from assistant.settings import PROJECT_ROOT, Settings
 from ingest.pipeline import run_ingest

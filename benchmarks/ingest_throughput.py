@@ -20,9 +20,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from assistant.index.store import IndexStore
 from assistant.providers import make_embeddings
 from assistant.settings import Settings
-from assistant.store import IndexStore
 from benchmarks.data import peak_rss_mb, write_scifact_files
 from ingest.pipeline import run_ingest
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation import percentile
+from assistant.evaluation.metrics import percentile
 from assistant.settings import PROJECT_ROOT
 from benchmarks.app_process import AppProcess
 

@@ -65,7 +65,7 @@ def ingest(name: str, paths: list[Path], env: dict[str, str]) -> dict[str, Any]:
 def latency(
     name: str, env: dict[str, str], questions: list[str], rounds: int, embeddings: Any
 ) -> dict[str, Any]:
-    from assistant.chain import build_chain
+    from assistant.answer.chain import build_chain
     from assistant.settings import Settings
 
     overrides = {key.removeprefix("ASSISTANT_").lower(): value for key, value in env.items()}
@@ -87,7 +87,7 @@ def latency(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from assistant.evaluation import load_cases
+    from assistant.evaluation.cases import load_cases
     from assistant.providers import make_embeddings
     from assistant.settings import Settings
 

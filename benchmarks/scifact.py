@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation import percentile
+from assistant.evaluation.metrics import percentile
 from benchmarks.data import (
     WORK_DIR,
     bench_settings,
@@ -53,7 +53,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def project_retriever(embeddings: Any, queries: dict[str, str], qrels: Any) -> dict[str, Any]:
-    from assistant.chain import build_services
+    from assistant.answer.chain import build_services
     from ingest.pipeline import run_ingest
 
     corpus = WORK_DIR / "scifact-corpus"

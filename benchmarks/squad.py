@@ -21,7 +21,7 @@ from benchmarks.scifact import percentiles
 
 
 def main(argv: list[str] | None = None) -> None:
-    from assistant.chain import build_chain
+    from assistant.answer.chain import build_chain
     from assistant.providers import make_embeddings
     from assistant.settings import Settings
     from ingest.pipeline import run_ingest

@@ -1,23 +1,27 @@
-"""Grid-search the offline answerer's scoring constants on a set of test prompts.
+"""Grid-search the offline answerer's scoring weights on a set of test prompts.
 
-    python -m benchmarks.tune_answerer '{"KEEP_RATIO": [0.7, 0.8], "NEIGHBOUR_RATIO": [0.5, 0.8]}'
+    python -m benchmarks.tune_answerer '{"keep_ratio": [0.7, 0.8], "neighbour_ratio": [0.5, 0.8]}'
 
-Upper-case keys are constants of ``assistant.extractive``; lower-case keys are request overrides
-(``top_k``, ``retrieval_mode``). Prints the ten best combinations by accuracy + citation precision,
-with the abstention figures beside them. Figures chosen this way are in-sample for the cases used."""
+Keys are fields of ``assistant.answer.offline.OfflineWeights`` or request overrides (``top_k``,
+``retrieval_mode``). Prints the ten best combinations by accuracy + citation precision, with the
+abstention figures beside them. Figures chosen this way are in-sample for the cases used."""
 
 from __future__ import annotations
 
 import argparse
 import itertools
 import json
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-import assistant.extractive as extractive
-from assistant.chain import build_chain
-from assistant.evaluation import compute_metrics, load_cases, run_cases
+from assistant.answer.chain import NewsdeskChain, build_chain
+from assistant.answer.offline import OfflineWeights
+from assistant.evaluation.cases import load_cases
+from assistant.evaluation.metrics import compute_metrics, run_cases
 from assistant.settings import Settings
+
+WEIGHTS = {field.name for field in fields(OfflineWeights)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,14 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     grid: dict[str, list[Any]] = json.loads(args.grid)
     cases = load_cases([args.cases])
-    chain = build_chain(Settings(use_llm=False))
+    services = build_chain(Settings(use_llm=False)).services
     rows = []
     for combination in itertools.product(*grid.values()):
         point = dict(zip(grid, combination, strict=True))
-        overrides = {name: value for name, value in point.items() if name.islower()}
-        for name, value in point.items():
-            if not name.islower():
-                setattr(extractive, name, value)
+        overrides = {name: value for name, value in point.items() if name not in WEIGHTS}
+        weights = replace(services.offline_weights, **{k: v for k, v in point.items() if k in WEIGHTS})
+        chain = NewsdeskChain(replace(services, offline_weights=weights))
         metrics = compute_metrics(run_cases(chain, cases, overrides or None))
         rows.append((metrics, point))
     rows.sort(key=lambda row: -(row[0].answer_accuracy + row[0].citation_precision))

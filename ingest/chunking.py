@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from assistant.sentences import split_sentences, trimmed
+from assistant.text.sentences import split_sentences, trimmed
 from assistant.types import Chunk
 
 TokenCounter = Callable[[str], int]

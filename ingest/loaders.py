@@ -23,7 +23,7 @@ import trafilatura
 from bs4 import BeautifulSoup, NavigableString, Tag
 from pypdf import PdfReader
 
-from ingest.cleaning import style_hides_text
+from ingest.cleaning.markup import style_hides_text
 
 Kind = Literal["text", "markdown", "html", "pdf"]
 
@@ -70,6 +70,14 @@ class SkipFile(Exception):
         self.reason = reason
 
 
+class FileTooLarge(SkipFile):
+    """A file over the size limit; ``size`` is its size in bytes (None when it grew while being read)."""
+
+    def __init__(self, size: int | None, max_bytes: int) -> None:
+        super().__init__(f"larger than the {format_megabytes(max_bytes)} MB limit")
+        self.size = size
+
+
 @dataclass(frozen=True)
 class LoadedText:
     """Decoded text (\n newlines, NFC) plus what the file format told us about it."""
@@ -85,6 +93,15 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedText:
     """Load one file from disk; raises SkipFile."""
     suffix = normalize_suffix(path.suffix)
     ensure_supported_suffix(suffix)
+    return load_bytes(read_bounded(path, max_bytes=max_bytes), suffix=suffix, max_bytes=max_bytes)
+
+
+def read_bounded(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``: the one way documents are read from disk.
+
+    A folder, device, pipe or socket is refused before it is opened (reading a pipe would block), the
+    size is checked before reading, and reading stops one byte past the limit in case the file grew since.
+    Raises SkipFile; FileTooLarge says by how much."""
     try:
         info = path.stat()
     except OSError as exc:
@@ -93,11 +110,12 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedText:
     ensure_within_limit(info.st_size, max_bytes)
     try:
         with path.open("rb") as handle:
-            # Read one byte past the limit in case the file grew since stat().
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise unreadable(exc) from None
-    return load_bytes(data, suffix=suffix, max_bytes=max_bytes)
+    if len(data) > max_bytes:  # it grew since stat()
+        raise FileTooLarge(None, max_bytes)
+    return data
 
 
 def load_bytes(data: bytes, *, suffix: str, max_bytes: int) -> LoadedText:
@@ -151,7 +169,7 @@ def ensure_regular_file(mode: int) -> None:
 
 def ensure_within_limit(size: int, max_bytes: int) -> None:
     if size > max_bytes:
-        raise SkipFile(f"larger than the {format_megabytes(max_bytes)} MB limit")
+        raise FileTooLarge(size, max_bytes)
 
 
 def ensure_not_empty(text: str) -> str:

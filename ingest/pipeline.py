@@ -16,23 +16,20 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
-
-from assistant.errors import AssistantError, IndexBusyError, IndexMismatchError, IndexUnavailableError
+from assistant.errors import AssistantError, IndexMismatchError, IndexUnavailableError
+from assistant.index.lease import writer_lock
+from assistant.index.store import IndexStore, text_hash
 from assistant.providers import embedding_dimension, make_embeddings, token_encoding
 from assistant.settings import Settings
-from assistant.store import IndexStore, text_hash
 from assistant.types import Chunk, DocumentRecord
 from ingest.chunking import build_chunks
 from ingest.cleaning import clean_document
-from ingest.loaders import SUPPORTED_SUFFIXES, SkipFile, load_bytes
-from ingest.server_lock import LeaseTimeout, ServerLease
+from ingest.loaders import SkipFile, ensure_supported_suffix, load_bytes, normalize_suffix, read_bounded
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -41,7 +38,6 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked.
 PIPELINE_VERSION = "2"  # 2: hidden HTML, comments and tag characters are stripped
-LOCK_NAME = ".ingest.lock"
 
 
 @dataclass
@@ -184,16 +180,8 @@ def prepare_document(
 
 def read_source(file: SourceFile, max_bytes: int) -> bytes:
     """The file's bytes (raises SkipFile for unsupported, oversized or unreadable files)."""
-    suffix = file.path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise SkipFile(f"unsupported file type {suffix or '(no extension)'}")
-    try:
-        size = file.path.stat().st_size
-        if size > max_bytes:
-            raise SkipFile(f"larger than the {max_bytes / 1024 / 1024:g} MB limit")
-        return file.path.read_bytes()
-    except OSError as exc:
-        raise SkipFile(f"unreadable: {exc.strerror or type(exc).__name__}") from None
+    ensure_supported_suffix(normalize_suffix(file.path.suffix))
+    return read_bounded(file.path, max_bytes=max_bytes)
 
 
 class _Embedder:
@@ -253,7 +241,7 @@ class Ingestor:
         files, scopes = discover(paths or [self.settings.corpus_dir])
         self._progress("total", len(files))
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        with writer_lock(self.settings, self._on_wait):
             if rebuild:
                 self._drop_index()
             store = self._open_store()
@@ -264,39 +252,6 @@ class Ingestor:
         report.embedding_seconds = self._embedder.seconds
         report.seconds = time.perf_counter() - started
         return report
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        """One ingest at a time per index: a file lock beside a local index, a lease on a Chroma server
-        (which keeps apart ingests from every machine that writes to it)."""
-        lock: FileLock | ServerLease
-        if self.settings.chroma_url:
-            lock = ServerLease(self.settings)
-        else:
-            lock = FileLock(self.settings.index_dir / LOCK_NAME)
-        where = self.settings.index_location
-        try:
-            lock.acquire(timeout=0)
-        except (Timeout, LeaseTimeout):
-            wait = self.settings.ingest_lock_timeout_s
-            if wait <= 0:
-                raise IndexBusyError(
-                    f"Another ingest is running on {where}. Try again when it has finished."
-                ) from None
-            self._on_wait(
-                f"Another ingest is running on this index; waiting up to {wait:g} s for it to finish…"
-            )
-            try:
-                lock.acquire(timeout=wait)
-            except (Timeout, LeaseTimeout):
-                raise IndexBusyError(
-                    f"Another ingest is still running on {where} after {wait:g} s. "
-                    "Try again when it has finished."
-                ) from None
-        try:
-            yield
-        finally:
-            lock.release()
 
     def _drop_index(self) -> None:
         if self.settings.chroma_url:

@@ -22,7 +22,6 @@ import hashlib
 import logging
 import os
 import re
-import stat
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -32,10 +31,10 @@ from typing import TYPE_CHECKING, Literal
 
 from assistant.errors import AssistantError, IndexBusyError, IndexUnavailableError
 from assistant.files import atomic_write
+from assistant.index.store import IndexStore
 from assistant.settings import Settings
-from assistant.store import IndexStore
 from assistant.types import UploadOutcome  # shared with the app's rendering; re-exported here
-from ingest.loaders import SUPPORTED_SUFFIXES, Kind, SkipFile, load_bytes
+from ingest.loaders import SUPPORTED_SUFFIXES, FileTooLarge, Kind, SkipFile, load_bytes, read_bounded
 from ingest.pipeline import Ingestor
 
 if TYPE_CHECKING:
@@ -230,21 +229,15 @@ class UploadInbox:
         ]
 
     def _read(self, path: Path) -> bytes:
-        """The upload's bytes; the size is checked before reading, and reading stops past the limit."""
-        limit = self._settings.max_file_bytes
+        """The upload's bytes: a regular file within the size limit, never read past it."""
         try:
-            info = path.stat()
-            if not stat.S_ISREG(info.st_mode):
-                raise _Rejected("could not be read; please upload it again.")
-            if info.st_size > limit:
-                raise _Rejected(self._too_large(info.st_size))
-            with path.open("rb") as handle:
-                data = handle.read(limit + 1)
-        except OSError:
+            return read_bounded(path, max_bytes=self._settings.max_file_bytes)
+        except FileTooLarge as too_large:
+            if too_large.size is None:  # it grew while it was read
+                raise _Rejected(f"is larger than the limit of {self._settings.max_file_mb:g} MB.") from None
+            raise _Rejected(self._too_large(too_large.size)) from None
+        except SkipFile:
             raise _Rejected("could not be read; please upload it again.") from None
-        if len(data) > limit:  # it grew since stat()
-            raise _Rejected(f"is larger than the limit of {self._settings.max_file_mb:g} MB.")
-        return data
 
     def _too_large(self, size: int) -> str:
         limit = f"{self._settings.max_file_mb:g}"

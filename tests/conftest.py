@@ -38,7 +38,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]
     if not SERVER_MODE:
         yield None
         return
-    from tests.chroma_server import ChromaServer
+    from tests.support.chroma_server import ChromaServer
 
     server = ChromaServer(tmp_path_factory.mktemp("chroma") / "data").start()
     yield server.url

@@ -1,0 +1,288 @@
+"""The answering chain: a LangChain Runnable from {"question", "chat_history"} to an Answer.
+
+    chain = build_chain()
+    chain.invoke({"question": "What conditions did the US attach to the minerals deal?"})
+
+A turn: parse the request, analyse the question once, retrieve, then answer offline or with the
+configured LLM (falling back to offline on failure). Streaming yields Answers whose text grows; the last
+one (done=True) carries the citations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from assistant.answer.grounding import as_answer, check_answer, display_partial
+from assistant.answer.llm import LLMFailure, as_data, fence_passages, format_history, stream_completion
+from assistant.answer.offline import DEFAULT_WEIGHTS, OfflineWeights, answer_offline
+from assistant.answer.prompts import load_prompt
+from assistant.answer.request import Request
+from assistant.index.store import IndexStore
+from assistant.retrieval.retriever import Retriever
+from assistant.settings import Settings
+from assistant.text.question import Question, analyse_question
+from assistant.types import Answer, Passage
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+log = logging.getLogger(__name__)
+
+# Part of the LLM budget kept back so that the offline fallback, too, is delivered within it.
+FALLBACK_RESERVE_S = 0.5
+
+
+class SentenceVectors:
+    """Embeddings of answer-candidate sentences, cached (bounded LRU): after warm-up, scoring sentences
+    semantically costs a dot product instead of a forward pass."""
+
+    def __init__(self, embeddings: Embeddings, max_items: int = 20_000) -> None:
+        self._embeddings = embeddings
+        self._max_items = max_items
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def similarity(self, query_vector: Sequence[float]) -> Callable[[Sequence[str]], list[float]]:
+        query = np.asarray(query_vector, dtype=np.float32)
+
+        def score(texts: Sequence[str]) -> list[float]:
+            return [float(v @ query) for v in self.vectors(texts)]
+
+        return score
+
+    def vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+        with self._lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+            for text in found:
+                self._cache.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            computed = [np.asarray(v, dtype=np.float32) for v in self._embeddings.embed_documents(missing)]
+            found.update(zip(missing, computed, strict=True))
+            with self._lock:
+                self._cache.update(zip(missing, computed, strict=True))
+                while len(self._cache) > self._max_items:
+                    self._cache.popitem(last=False)
+        return [found[t] for t in texts]
+
+
+@dataclass
+class Services:
+    """Everything the chain needs, built once and shared (also by the app)."""
+
+    settings: Settings
+    store: IndexStore
+    embeddings: Embeddings
+    retriever: Retriever
+    chat_model: Any = None
+    sentence_vectors: SentenceVectors | None = None
+    offline_weights: OfflineWeights = DEFAULT_WEIGHTS
+
+    def __post_init__(self) -> None:
+        if self.sentence_vectors is None:
+            self.sentence_vectors = SentenceVectors(self.embeddings)
+
+
+def build_services(
+    settings: Settings | None = None, *, embeddings: Embeddings | None = None, chat_model: Any = None
+) -> Services:
+    from assistant.providers import embedding_dimension, make_chat_model, make_embeddings
+
+    settings = settings or Settings()
+    embeddings = embeddings or make_embeddings(settings)
+    store = IndexStore.open(
+        settings, model=settings.embedding_model, dimension=embedding_dimension(embeddings), create=False
+    )
+    if chat_model is None:
+        chat_model = make_chat_model(settings)
+    return Services(settings, store, embeddings, Retriever(store, embeddings, settings), chat_model)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One question on its way through the chain."""
+
+    request: Request
+    question: Question  # analysed once; its query is what retrieval used
+    vector: Sequence[float]
+    passages: list[Passage]
+
+
+class NewsdeskChain(Runnable[dict[str, Any], Answer]):
+    """Retrieve, then answer offline or with the configured LLM (falling back to offline on failure)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def InputType(self) -> type:
+        return dict
+
+    @property
+    def OutputType(self) -> type:
+        return Answer
+
+    @property
+    def llm_available(self) -> bool:
+        return self.services.chat_model is not None
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        final: Answer | None = None
+        for final in self.stream(input, config, **kwargs):  # noqa: B007
+            pass
+        assert final is not None
+        return final
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        return await asyncio.to_thread(self.invoke, input, config, **kwargs)
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Answer]:
+        iterator = self.stream(input, config, **kwargs)
+        sentinel = object()
+        while (item := await asyncio.to_thread(next, iterator, sentinel)) is not sentinel:
+            yield item  # type: ignore[misc]
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Answer]:
+        request = Request.parse(input, self.services.settings)
+        use_llm = request.use_llm and self.llm_available
+        budget = self.services.settings.llm_budget_s
+        deadline = time.monotonic() + budget - min(FALLBACK_RESERVE_S, budget / 4)
+        turn = self._retrieve(request, use_llm, deadline)
+        if use_llm:
+            yield from self._llm(turn, deadline)
+        else:
+            yield from _progressively(self._offline(turn))
+
+    def _retrieve(self, request: Request, use_llm: bool, deadline: float) -> _Turn:
+        """Analyse the question against the index as it is now, resolve a follow-up (with the LLM when
+        it is used), then find the passages."""
+        store = self.services.store
+        store.sync()  # the turn's term weights come from the index that retrieval reads
+        question = analyse_question(
+            request.question,
+            request.history,
+            term_weight=store.keyword_index().idf,
+            max_query_chars=self.services.settings.max_question_chars,
+        )
+        if question.follows_up and use_llm:
+            condensed = self._condense(request, deadline)
+            if condensed:
+                question = question.with_query(condensed[: self.services.settings.max_question_chars])
+        vector = self.services.embeddings.embed_query(question.query)
+        passages = self.services.retriever.search(
+            question,
+            k=request.top_k,
+            mode=request.mode,  # type: ignore[arg-type]
+            embedding=vector,
+        )
+        return _Turn(request, question, vector, passages)
+
+    # --- the two answerers ------------------------------------------------------------------------------
+    def _offline(self, turn: _Turn) -> Answer:
+        services = self.services
+        assert services.sentence_vectors is not None
+        answer = answer_offline(
+            turn.question,
+            turn.passages,
+            similarity=services.sentence_vectors.similarity(turn.vector),
+            max_sentences=services.settings.answer_sentences,
+            min_support=services.settings.min_support,
+            known=services.store.keyword_index().has,
+            weights=services.offline_weights,
+        )
+        return replace(answer, question=turn.question.query)
+
+    def _llm(self, turn: _Turn, deadline: float) -> Iterator[Answer]:
+        settings = self.services.settings
+        model_name = settings.llm_model
+        passages = turn.passages
+        query = turn.question.query
+        if not passages:
+            yield self._offline(turn)
+            return
+        system, user = load_prompt("answer").render(
+            passages=fence_passages(passages),
+            history=as_data(format_history(turn.request.history)) or "(none)",
+            question=turn.request.question,
+        )
+        raw = ""
+        try:
+            for delta in stream_completion(
+                self.services.chat_model,
+                _messages(system, user),
+                deadline=deadline,
+                max_retries=settings.llm_max_retries,
+            ):
+                raw += delta
+                yield Answer(
+                    display_partial(raw, len(passages)),
+                    question=query,
+                    answered_by=f"llm:{model_name}",
+                    passages=tuple(passages),
+                    done=False,
+                )
+        except LLMFailure as failure:
+            log.warning("LLM failed (%s); answering offline", failure.kind)
+            yield self._fallback(turn, f"The language model {failure.kind}")
+            return
+        checked = check_answer(raw, passages)
+        if not checked.abstained and checked.supported_sentences == 0:
+            yield self._fallback(turn, "The language model's answer was not supported by the documents")
+            return
+        yield as_answer(checked, query, passages, model_name)
+
+    def _fallback(self, turn: _Turn, why: str) -> Answer:
+        offline = self._offline(turn)
+        return replace(
+            offline, answered_by="offline (fallback)", notice=f"{why}; this is the offline answer."
+        )
+
+    def _condense(self, request: Request, deadline: float) -> str | None:
+        """A standalone question from the LLM, within a slice of the budget; None on any failure."""
+        system, user = load_prompt("condense").render(
+            history=as_data(format_history(request.history)), question=request.question
+        )
+        budget = min(deadline, time.monotonic() + self.services.settings.llm_budget_s / 3)
+        try:
+            text = "".join(
+                stream_completion(
+                    self.services.chat_model, _messages(system, user), deadline=budget, max_retries=0
+                )
+            )
+        except LLMFailure:
+            return None
+        text = " ".join(text.split())[: self.services.settings.max_question_chars]
+        return text or None
+
+
+def _progressively(answer: Answer) -> Iterator[Answer]:
+    """Stream a finished answer quote by quote (the text so far), then the answer with its citations."""
+    ends = [m.end() for m in re.finditer(r"\[\d+\]", answer.answer)]
+    for end in ends[:-1]:
+        yield replace(answer, answer=answer.answer[:end], citations=(), done=False)
+    yield answer
+
+
+def _messages(system: str, user: str) -> list[Any]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    return [SystemMessage(system), HumanMessage(user)]
+
+
+def build_chain(
+    settings: Settings | None = None, *, embeddings: Embeddings | None = None, chat_model: Any = None
+) -> NewsdeskChain:
+    """The chain over the index that ingest built (settings from the environment by default)."""
+    return NewsdeskChain(build_services(settings, embeddings=embeddings, chat_model=chat_model))

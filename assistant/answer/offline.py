@@ -1,0 +1,311 @@
+"""The offline answerer: the few sentences of the retrieved passages that best answer the question,
+verbatim, each followed by its citation marker. It never writes text that is not in the corpus, and it
+abstains when the evidence is weak or the request is not a question about the corpus.
+
+Everything here is pure: scores come from the analysed question, the passages and the weights."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from assistant.text.answer_types import CUES, CURRENCY, DATE, MONEY_TERMS, NUMBER, STRICT_TYPES, TITLES
+from assistant.text.injection import is_instruction
+from assistant.text.question import Question
+from assistant.text.sentences import split_sentences
+from assistant.text.tokens import keyword_tokens
+from assistant.types import Answer, Citation, Passage
+
+Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
+
+# Source-list lines ("Reuters: www.reuters.com (headline)") hold links, not statements.
+_LISTING = re.compile(r"\b(www\.|https?://)|\.(com|org|net)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineWeights:
+    """How a sentence is scored and which sentences join the best one. Chosen with tests/eval/seed.jsonl
+    (benchmarks/tune_answerer.py); the passage's retrieval score is left out on purpose: retrieval already
+    chose which passages are read, and with score fusion adding it only pulled sentences of the top
+    passage ahead of better ones."""
+
+    similarity_share: float = 0.7  # relevance = share of semantic similarity vs term coverage
+    relevance: float = 0.65
+    answer_type: float = 0.1  # the sentence holds the kind of answer asked for
+    listing_penalty: float = 0.2
+    heading_penalty: float = 0.15  # headlines and section titles name a topic; they rarely answer
+    keep_ratio: float = 0.8  # further sentences of the best one's document must score this share of the best
+    other_document_ratio: float = 0.97  # ... and sentences of other documents this share
+    corroboration: float = 0.7  # share of a quote's terms another document's sentence must share to be cited
+    neighbour_ratio: float = (
+        0.5  # the best sentence's neighbour joins it when it scores this share of the best
+    )
+
+
+DEFAULT_WEIGHTS = OfflineWeights()
+
+
+def matches_type(sentence: str, question: Question, terms: frozenset[str] | None = None) -> bool:
+    """Whether the sentence holds the kind of answer asked for. A name or date the question itself
+    contains is not an answer to it ("Who did Trump send?" is not answered by "Trump"), and a count must
+    be of the thing asked about ("how much military aid" is not answered by "$500 billion of minerals").
+    ``terms`` are the sentence's keyword tokens when the caller has them."""
+    answer_type = question.answer_type
+    if answer_type == "number":  # a quantity, not the digits of a date
+        if not NUMBER.search(DATE.sub(" ", sentence)):
+            return False
+        focus = question.counted
+        if focus & MONEY_TERMS and CURRENCY.search(sentence):
+            return True
+        if terms is None:
+            terms = frozenset(keyword_tokens(sentence))
+        return not focus or bool(focus & terms)
+    cue = CUES.get(answer_type)
+    if cue is None:
+        return True
+    if answer_type not in STRICT_TYPES:
+        return bool(cue.search(sentence))
+    asked = question.asked
+    for match in cue.finditer(sentence):
+        found = set(keyword_tokens(match.group(0)))
+        if answer_type == "person":  # the same person under a title the question doesn't use
+            found -= TITLES
+            if found and not found & asked:
+                return True
+        elif found - asked:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    passage: int  # index into the passages
+    start: int  # offsets in the cleaned document
+    end: int
+    text: str
+    terms: frozenset[str]  # keyword tokens of the text
+    coverage: float  # share of the question's term weight found in the sentence
+    similarity: float  # semantic similarity to the question (0 when not computed)
+    typed: bool  # it holds the kind of answer asked for
+    score: float
+
+
+def coverage(terms: frozenset[str], weights: Mapping[str, float]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+def candidates(
+    question: Question,
+    passages: Sequence[Passage],
+    similarity: Similarity | None = None,
+    weights: OfflineWeights = DEFAULT_WEIGHTS,
+) -> list[Candidate]:
+    """Every sentence of the passages, scored by relevance (term coverage and, when given, semantic
+    similarity) and whether it holds the kind of answer asked for."""
+    spans = [
+        (index, start, end, passage.text[start:end])
+        for index, passage in enumerate(passages)
+        for start, end in split_sentences(passage.text)
+    ]
+    spans = [s for s in spans if len(s[3]) >= 20 and not is_instruction(s[3])]
+    similarities = list(similarity([s[3] for s in spans])) if similarity and spans else [0.0] * len(spans)
+    found: list[Candidate] = []
+    for (index, start, end, text), sim in zip(spans, similarities, strict=True):
+        passage = passages[index]
+        terms = frozenset(keyword_tokens(text))
+        cov = coverage(terms, question.weights)
+        typed = matches_type(text, question, terms)
+        share = weights.similarity_share
+        relevance = (1 - share) * cov + share * max(sim, 0.0) if similarity else cov
+        score = (
+            weights.relevance * relevance
+            + weights.answer_type * (1.0 if typed else 0.0)
+            - (weights.listing_penalty if _LISTING.search(text) else 0.0)
+            - (weights.heading_penalty if text[-1] not in ".!?…\"'”’)" else 0.0)
+        )
+        found.append(
+            Candidate(
+                index,
+                passage.start + start,
+                passage.start + end,
+                text,
+                terms,
+                cov,
+                max(sim, 0.0),
+                typed,
+                score,
+            )
+        )
+    return sorted(found, key=lambda c: -c.score)
+
+
+def evidence(question: Question, ranked: Sequence[Candidate], semantic: bool = True) -> float:
+    """How strongly the passages answer the question (0..1): the semantic similarity of the closest
+    sentence (its term coverage when no similarity was computed). For "when" / "how many" / "who",
+    only sentences holding a date, a count of the thing asked about or a new name count, and the best
+    sentence must be one of them."""
+    if not ranked:
+        return 0.0
+    typed = list(ranked)
+    if question.answer_type in STRICT_TYPES:
+        typed = [c for c in ranked if c.typed]
+        if not typed or typed[0] is not ranked[0]:
+            return 0.0
+    return max(c.similarity if semantic else c.coverage for c in typed)
+
+
+def pick_sentences(
+    ranked: Sequence[Candidate],
+    passages: Sequence[Passage],
+    limit: int,
+    weights: OfflineWeights = DEFAULT_WEIGHTS,
+) -> list[Candidate]:
+    """The best sentence with its stronger neighbour (news paragraphs often finish a thought in the next
+    sentence), then the next-best sentences that score nearly as well, without near-repeats."""
+    if not ranked:
+        return []
+    best = ranked[0]
+    chosen = [best]
+    neighbours = [c for c in ranked[1:] if _adjacent(c, best, passages)]
+    if neighbours and limit > 1 and neighbours[0].score >= weights.neighbour_ratio * best.score:
+        chosen.append(neighbours[0])
+    seen = [c.terms for c in chosen]
+    best_source = passages[best.passage].source
+    keep, other = weights.keep_ratio, weights.other_document_ratio
+    for candidate in ranked[1:]:
+        if len(chosen) >= limit or candidate.score < min(keep, other) * best.score:
+            break
+        same_document = passages[candidate.passage].source == best_source
+        if candidate.score < (keep if same_document else other) * best.score:
+            continue
+        terms = candidate.terms
+        if candidate in chosen or any(
+            len(terms & other_terms) / max(1, min(len(terms), len(other_terms))) > 0.6 for other_terms in seen
+        ):
+            continue
+        chosen.append(candidate)
+        seen.append(terms)
+    return chosen
+
+
+def _adjacent(a: Candidate, b: Candidate, passages: Sequence[Passage]) -> bool:
+    same_document = passages[a.passage].source == passages[b.passage].source
+    return same_document and (0 <= a.start - b.end <= 3 or 0 <= b.start - a.end <= 3)
+
+
+def compose(
+    chosen: Sequence[Candidate],
+    passages: Sequence[Passage],
+    ranked: Sequence[Candidate] = (),
+    weights: OfflineWeights = DEFAULT_WEIGHTS,
+) -> tuple[str, tuple[Citation, ...]]:
+    """Sentences in readable order (documents by relevance, sentences by position), adjacent sentences of
+    one document merged into one quote, each quote followed by its marker. When another document states
+    the same thing (a near-identical sentence among ``ranked``), the quote carries its marker too."""
+    document_rank: dict[str, int] = {}
+    for candidate in sorted(chosen, key=lambda c: c.passage):
+        document_rank.setdefault(passages[candidate.passage].source, len(document_rank))
+    ordered = sorted(chosen, key=lambda c: (document_rank[passages[c.passage].source], c.start))
+    groups: list[list[Candidate]] = []
+    for candidate in ordered:
+        last = groups[-1][-1] if groups else None
+        if last is not None and _adjacent(candidate, last, passages) and candidate.start > last.start:
+            groups[-1].append(candidate)
+        else:
+            groups.append([candidate])
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for group in groups:
+        passage = passages[group[0].passage]
+        quote = passage.text[group[0].start - passage.start : group[-1].end - passage.start]
+        sources = [_citation(passage, group)]
+        corroborating = _corroborating(group, passages, ranked, weights.corroboration)
+        sources += [_citation(passages[c.passage], [c]) for c in corroborating]
+        markers = "".join(f"[{len(citations) + i}]" for i in range(1, len(sources) + 1))
+        citations.extend(sources)
+        parts.append(f"{' '.join(quote.split())} {markers}")  # one line even if the quote spans paragraphs
+    return " ".join(parts), tuple(citations)
+
+
+def _citation(passage: Passage, group: Sequence[Candidate]) -> Citation:
+    start, end = group[0].start, group[-1].end
+    return Citation(
+        source=passage.source,
+        title=passage.title,
+        quote=passage.text[start - passage.start : end - passage.start],
+        start=start,
+        end=end,
+        score=round(max(c.score for c in group), 4),
+        passage=passage.text,
+        passage_start=passage.start,
+        passage_end=passage.end,
+    )
+
+
+def _corroborating(
+    group: Sequence[Candidate], passages: Sequence[Passage], ranked: Sequence[Candidate], share: float
+) -> list[Candidate]:
+    """At most one near-identical sentence per other document, for a one-sentence quote."""
+    if len(group) != 1:
+        return []
+    source = passages[group[0].passage].source
+    terms = group[0].terms
+    found: dict[str, Candidate] = {}
+    for candidate in ranked:
+        other = passages[candidate.passage].source
+        if other == source or other in found:
+            continue
+        shared = len(terms & candidate.terms)
+        if shared >= share * max(1, len(terms)):
+            found[other] = candidate
+    return list(found.values())
+
+
+def unknown_names(question: Question, known: Callable[[str], bool]) -> list[str]:
+    """Names in the question that no indexed document contains ("Where was the Zorblat treaty signed?")."""
+    return [
+        name.text for name in question.names if name.tokens and not any(known(term) for term in name.tokens)
+    ]
+
+
+def abstention(reason: str | None, names: Sequence[str] = ()) -> str:
+    if names:
+        listed = " or ".join(f"“{name}”" for name in names)
+        return f"The documents don't say. No indexed article mentions {listed}."
+    if reason in ("instructions", "task"):
+        return (
+            "I can only answer questions about the indexed news articles, so I won't follow that request. "
+            "Ask me what the documents say about a topic instead."
+        )
+    return "The documents don't say. Nothing in the indexed articles answers this question."
+
+
+def answer_offline(
+    question: Question,
+    passages: Sequence[Passage],
+    *,
+    similarity: Similarity | None = None,
+    max_sentences: int = 3,
+    min_support: float = 0.35,
+    known: Callable[[str], bool] | None = None,
+    weights: OfflineWeights = DEFAULT_WEIGHTS,
+) -> Answer:
+    """A grounded extractive answer, or an abstention. ``known`` tells whether any indexed document
+    holds a term; a question naming something no document mentions is not answered."""
+
+    def abstain(text: str) -> Answer:
+        return Answer(text, abstained=True, question=question.text, passages=tuple(passages))
+
+    if question.refusal is not None:
+        return abstain(abstention(question.refusal))
+    names = unknown_names(question, known) if known else []
+    if names:
+        return abstain(abstention(None, names))
+    ranked = candidates(question, passages, similarity, weights)
+    if evidence(question, ranked, semantic=similarity is not None) < min_support:
+        return abstain(abstention(None))
+    chosen = pick_sentences(ranked, passages, max_sentences, weights)
+    text, citations = compose(chosen, passages, ranked, weights)
+    return Answer(text, citations, question=question.text, passages=tuple(passages))

@@ -1,0 +1,148 @@
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates, fused, de-duplicated, capped per
+document, and widened to whole sentences of the cleaned document."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from assistant.retrieval.fusion import convex_fusion, reciprocal_rank_fusion, select_chunks
+from assistant.text.question import Question
+from assistant.text.sentences import widen_to_sentences
+from assistant.types import Chunk, Passage, ScoredChunk
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.index.store import IndexStore
+    from assistant.settings import Settings
+
+DOCUMENT_CACHE_SIZE = 512  # cleaned documents kept in memory to widen passages
+Mode = Literal["hybrid", "dense", "keyword"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True, slots=True)
+class _Fused:
+    hits: list[ScoredChunk]  # best first
+    scores: dict[str, float]  # by chunk id
+    dense_ranks: dict[str, int]
+    keyword_ranks: dict[str, int]
+
+
+class Retriever:
+    """Finds the passages that best match a question."""
+
+    def __init__(self, store: IndexStore, embeddings: Embeddings, settings: Settings) -> None:
+        self._store = store
+        self._embeddings = embeddings
+        self._settings = settings
+        self._documents: OrderedDict[tuple[str, str], str] = OrderedDict()  # a bounded LRU
+
+    @property
+    def store(self) -> IndexStore:
+        return self._store
+
+    def search(
+        self,
+        query: Question | str,
+        *,
+        k: int | None = None,
+        mode: Mode | None = None,
+        embedding: Sequence[float] | None = None,
+    ) -> list[Passage]:
+        """The ``k`` best passages for an analysed question (its query) or a plain query text;
+        ``embedding`` is the query's vector when the caller has it."""
+        settings = self._settings
+        k = k or settings.top_k
+        fused = self._fused(query, mode, max(settings.candidate_k, k), embedding)
+        selected = select_chunks([hit.chunk for hit in fused.hits], k, settings.max_chunks_per_document)
+        return [
+            self._passage(
+                chunk,
+                fused.scores[chunk.id],
+                fused.dense_ranks.get(chunk.id),
+                fused.keyword_ranks.get(chunk.id),
+            )
+            for chunk in selected
+        ]
+
+    def rank_documents(
+        self,
+        query: Question | str,
+        *,
+        k: int = 100,
+        mode: Mode | None = None,
+        candidates: int | None = None,
+        embedding: Sequence[float] | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ``k`` best documents (source, score): each scored by its best chunk in the fused ranking.
+        For document-level evaluation (BEIR); ``candidates`` chunks are taken from each retriever."""
+        fused = self._fused(query, mode, candidates or max(self._settings.candidate_k, 3 * k), embedding)
+        best: dict[str, float] = {}
+        for hit in fused.hits:
+            if hit.chunk.source not in best:
+                best[hit.chunk.source] = hit.score
+                if len(best) == k:
+                    break
+        return list(best.items())
+
+    def _fused(
+        self, query: Question | str, mode: Mode | None, candidates: int, embedding: Sequence[float] | None
+    ) -> _Fused:
+        """Dense and/or keyword candidates of live chunks, fused."""
+        settings = self._settings
+        text, tokens = (query.query, query.query_tokens) if isinstance(query, Question) else (query, None)
+        self._store.sync()
+        mode = mode or settings.retrieval_mode
+        rankings: list[list[tuple[str, float]]] = []
+        weights: list[float] = []
+        chunks: dict[str, Chunk] = {}
+        dense_ranks: dict[str, int] = {}
+        keyword_ranks: dict[str, int] = {}
+        if mode in ("hybrid", "dense"):
+            vector = embedding if embedding is not None else self._embeddings.embed_query(text)
+            found = self._store.dense_search(vector, candidates)
+            chunks.update((hit.chunk.id, hit.chunk) for hit in found)
+            rankings.append([(hit.chunk.id, hit.score) for hit in found])
+            weights.append(settings.dense_weight)
+            dense_ranks = {hit.chunk.id: rank for rank, hit in enumerate(found, start=1)}
+        if mode in ("hybrid", "keyword"):
+            live = self._store.live_versions()
+            hits = self._store.keyword_index().search(text, candidates, tokens=tokens)
+            missing = [chunk_id for chunk_id, _ in hits if chunk_id not in chunks]
+            chunks.update(
+                (c.id, c) for c in self._store.get_chunks(missing) if live.get(c.source) == c.doc_version
+            )
+            ranking = [(chunk_id, score) for chunk_id, score in hits if chunk_id in chunks]
+            rankings.append(ranking)
+            weights.append(settings.keyword_weight)
+            keyword_ranks = {chunk_id: rank for rank, (chunk_id, _) in enumerate(ranking, start=1)}
+        if settings.fusion == "convex":
+            fused = convex_fusion(rankings, weights)
+        else:
+            fused = reciprocal_rank_fusion([[i for i, _ in r] for r in rankings], weights, settings.rrf_k)
+        return _Fused(
+            [ScoredChunk(chunks[i], score) for i, score in fused], dict(fused), dense_ranks, keyword_ranks
+        )
+
+    def document_text(self, source: str, version: str) -> str:
+        key = (source, version)
+        if key in self._documents:
+            self._documents.move_to_end(key)
+        else:
+            self._documents[key] = self._store.document_text(source) or ""
+            if len(self._documents) > DOCUMENT_CACHE_SIZE:
+                self._documents.popitem(last=False)
+        return self._documents[key]
+
+    def _passage(
+        self, chunk: Chunk, score: float, dense_rank: int | None, keyword_rank: int | None
+    ) -> Passage:
+        document = self.document_text(chunk.source, chunk.doc_version)
+        if document[chunk.start : chunk.end] != chunk.text:  # the document changed under us: use the chunk
+            return Passage(chunk, chunk.text, chunk.start, chunk.end, score, dense_rank, keyword_rank)
+        start, end = widen_to_sentences(document, chunk.start, chunk.end, self._settings.context_sentences)
+        return Passage(chunk, document[start:end], start, end, score, dense_rank, keyword_rank)

@@ -1,0 +1,155 @@
+"""One question, analysed once at the start of a turn: its tokens and weighted terms, the kind of answer
+it asks for, the names and dates it holds, whether it is a request to refuse, and whether it leans on the
+conversation. Retrieval and the answerers read the `Question`; none of them re-reads the text.
+
+    question = analyse_question("Who did Trump send to Kyiv?", history, term_weight=index.idf)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from assistant.text.answer_types import DATE, counted_terms, expected_answer_type
+from assistant.text.injection import asks_to_override
+from assistant.text.tokens import keyword_tokens
+
+TermWeight = Callable[[str], float]
+Message = Mapping[str, str]
+
+# Requests for something other than facts from the documents.
+_TASK = re.compile(
+    r"^\s*(please\s+|can you\s+|could you\s+)?"
+    r"(write|compose|draft|generate|create|make up|invent|sing|draw)\b"
+    r".{0,60}\b(poem|story|song|joke|essay|haiku|limerick|code|script|program|email|letter|recipe|rap|tweet)s?\b"
+    r"|^\s*(please\s+)?translate\b|\brecipe\b|\btell me a joke\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# Words that point back at the conversation ("What did they say after that meeting?").
+_REFERENCE = re.compile(
+    r"\b(he|she|they|them|their|theirs|him|his|her|it|its|this|that|these|those|there|then|such|the same|"
+    r"the (deal|meeting|talks|plan|agreement|truce|proposal|call|conference|report|trip|visit))\b",
+    re.IGNORECASE,
+)
+MARKER = re.compile(r"\[\d+\]")
+# A capitalised word inside the question: a name the documents must know to answer it.
+_QUESTION_NAME = re.compile(r"(?<=[\w,;:'’\"] )[A-Z][a-z]{2,}(?:[-'][A-Za-z]+)?\b")
+_DEMONYM = re.compile(r"(an|ans|ern|ese|ish|ic)$")  # "American", "Western": adjectives, not names
+
+# Words that shape a question but carry no topic.
+QUESTION_FILLER = frozenset(
+    keyword_tokens(
+        "say said tell told mention mentioned report reported according article document documents news"
+    )
+)
+CONTEXT_WEIGHT = 0.25  # weight of terms that only the earlier turns of a follow-up contribute
+
+
+def uniform_weight(term: str) -> float:
+    return 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionName:
+    """A name the question holds, with its keyword tokens."""
+
+    text: str
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str  # as asked, white space collapsed
+    tokens: tuple[str, ...]  # keyword tokens of the text
+    answer_type: str  # see assistant.text.answer_types
+    counted: frozenset[str]  # what a "how many / how much" question counts
+    names: tuple[QuestionName, ...]  # capitalised words the documents must know (not demonyms)
+    dates: tuple[str, ...]  # the date expressions it holds ("February 12", "2025", "last week")
+    refusal: str | None  # "instructions" or "task" when it is not a question about the documents
+    follows_up: bool  # it leans on the conversation ("Who proposed it?")
+    context: str  # the earlier turns' text it leans on ("" for a standalone question)
+    weights: Mapping[str, float]  # its terms (IDF), with terms only the context holds at CONTEXT_WEIGHT
+    query: str  # what retrieval searches for: the text, with the context for a follow-up
+    query_tokens: tuple[str, ...]
+
+    @property
+    def asked(self) -> frozenset[str]:
+        """The question's own terms: a name or date among them is not an answer to it."""
+        return frozenset(self.tokens)
+
+    def with_query(self, query: str) -> Question:
+        """The same question searched for with another text (a standalone question an LLM wrote)."""
+        return replace(self, query=query, query_tokens=tuple(keyword_tokens(query)))
+
+
+def analyse_question(
+    text: str,
+    history: Sequence[Message] = (),
+    *,
+    term_weight: TermWeight = uniform_weight,
+    max_query_chars: int = 2000,
+) -> Question:
+    """Everything the turn needs to know about ``text``; ``history`` is the conversation before it."""
+    tokens = tuple(keyword_tokens(text))
+    follows_up = leans_on_history(text, tokens, history)
+    context = conversation_context(history) if follows_up else ""
+    query = f"{text} {context}"[:max_query_chars] if follows_up else text
+    return Question(
+        text=text,
+        tokens=tokens,
+        answer_type=expected_answer_type(text),
+        counted=frozenset(counted_terms(text)),
+        names=question_names(text),
+        dates=tuple(match.group(0).strip() for match in DATE.finditer(text)),
+        refusal=refusal_reason(text),
+        follows_up=follows_up,
+        context=context,
+        weights=MappingProxyType(term_weights(tokens, keyword_tokens(context), term_weight)),
+        query=query,
+        query_tokens=tokens if query == text else tuple(keyword_tokens(query)),
+    )
+
+
+def refusal_reason(question: str) -> str | None:
+    """Why a request is not a question about the corpus, or None when it is one."""
+    if asks_to_override(question):
+        return "instructions"
+    if _TASK.search(question):
+        return "task"
+    return None
+
+
+def question_names(question: str) -> tuple[QuestionName, ...]:
+    names = []
+    for match in _QUESTION_NAME.finditer(question):
+        if not _DEMONYM.search(match.group(0)):
+            names.append(QuestionName(match.group(0), tuple(keyword_tokens(match.group(0)))))
+    return tuple(names)
+
+
+def term_weights(
+    tokens: Sequence[str], context_tokens: Sequence[str], weight: TermWeight
+) -> dict[str, float]:
+    """Term weights of the question, with terms only in the follow-up context at CONTEXT_WEIGHT."""
+    weights = {t: weight(t) for t in tokens if t not in QUESTION_FILLER}
+    for term in context_tokens:
+        if term not in weights and term not in QUESTION_FILLER:
+            weights[term] = weight(term) * CONTEXT_WEIGHT
+    return weights
+
+
+def leans_on_history(question: str, tokens: Sequence[str], history: Sequence[Message]) -> bool:
+    """A question that refers back ("What did they say after that meeting?") or is too short to stand
+    alone, in a conversation that has one."""
+    if not any(m["role"] == "user" for m in history):
+        return False
+    return bool(_REFERENCE.search(question)) or len(tokens) <= 2
+
+
+def conversation_context(history: Sequence[Message], turns: int = 1) -> str:
+    """The last user question(s) and the start of the last answer, without citation markers."""
+    users = [m["content"] for m in history if m["role"] == "user"][-turns:]
+    answers = [m["content"] for m in history if m["role"] == "assistant"][-1:]
+    text = " ".join(users + [a[:300] for a in answers])
+    return MARKER.sub("", text).strip()
