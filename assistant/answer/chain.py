@@ -166,20 +166,14 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             yield from _progressively(self._offline(turn))
 
     def _retrieve(self, request: Request, use_llm: bool, deadline: float) -> _Turn:
-        """Analyse the question against the index as it is now, resolve a follow-up (with the LLM when
-        it is used), then find the passages."""
-        store = self.services.store
-        store.sync()  # the turn's term weights come from the index that retrieval reads
-        question = analyse_question(
-            request.question,
-            request.history,
-            term_weight=store.keyword_index().idf,
-            max_query_chars=self.services.settings.max_question_chars,
-        )
+        """Analyse the question, resolve a follow-up (with the LLM when it is used), then find the
+        passages."""
+        limit = self.services.settings.max_question_chars
+        question = analyse_question(request.question, request.history, max_query_chars=limit)
         if question.follows_up and use_llm:
             condensed = self._condense(request, deadline)
             if condensed:
-                question = question.with_query(condensed[: self.services.settings.max_question_chars])
+                question = question.with_query(condensed[:limit])
         vector = self.services.embeddings.embed_query(question.query)
         passages = self.services.retriever.search(
             question,
@@ -193,13 +187,15 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
     def _offline(self, turn: _Turn) -> Answer:
         services = self.services
         assert services.sentence_vectors is not None
+        keywords = services.store.keyword_index()
         answer = answer_offline(
             turn.question,
             turn.passages,
+            term_weight=keywords.idf,
             similarity=services.sentence_vectors.similarity(turn.vector),
             max_sentences=services.settings.answer_sentences,
             min_support=services.settings.min_support,
-            known=services.store.keyword_index().has,
+            known=keywords.has,
             weights=services.offline_weights,
         )
         return replace(answer, question=turn.question.query)

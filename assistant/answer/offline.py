@@ -18,6 +18,7 @@ from assistant.text.tokens import keyword_tokens
 from assistant.types import Answer, Citation, Passage
 
 Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
+TermWeight = Callable[[str], float]  # how much a (stemmed) term counts: the index's IDF
 
 # Source-list lines ("Reuters: www.reuters.com (headline)") hold links, not statements.
 _LISTING = re.compile(r"\b(www\.|https?://)|\.(com|org|net)\b")
@@ -99,11 +100,12 @@ def coverage(terms: frozenset[str], weights: Mapping[str, float]) -> float:
 def candidates(
     question: Question,
     passages: Sequence[Passage],
+    term_weights: Mapping[str, float],
     similarity: Similarity | None = None,
     weights: OfflineWeights = DEFAULT_WEIGHTS,
 ) -> list[Candidate]:
-    """Every sentence of the passages, scored by relevance (term coverage and, when given, semantic
-    similarity) and whether it holds the kind of answer asked for."""
+    """Every sentence of the passages, scored by relevance (the share of the question's term weight it
+    holds and, when given, semantic similarity) and whether it holds the kind of answer asked for."""
     spans = [
         (index, start, end, passage.text[start:end])
         for index, passage in enumerate(passages)
@@ -115,7 +117,7 @@ def candidates(
     for (index, start, end, text), sim in zip(spans, similarities, strict=True):
         passage = passages[index]
         terms = frozenset(keyword_tokens(text))
-        cov = coverage(terms, question.weights)
+        cov = coverage(terms, term_weights)
         typed = matches_type(text, question, terms)
         share = weights.similarity_share
         relevance = (1 - share) * cov + share * max(sim, 0.0) if similarity else cov
@@ -282,18 +284,24 @@ def abstention(reason: str | None, names: Sequence[str] = ()) -> str:
     return "The documents don't say. Nothing in the indexed articles answers this question."
 
 
+def uniform(term: str) -> float:
+    return 1.0
+
+
 def answer_offline(
     question: Question,
     passages: Sequence[Passage],
     *,
+    term_weight: TermWeight = uniform,
     similarity: Similarity | None = None,
     max_sentences: int = 3,
     min_support: float = 0.35,
     known: Callable[[str], bool] | None = None,
     weights: OfflineWeights = DEFAULT_WEIGHTS,
 ) -> Answer:
-    """A grounded extractive answer, or an abstention. ``known`` tells whether any indexed document
-    holds a term; a question naming something no document mentions is not answered."""
+    """A grounded extractive answer, or an abstention. ``term_weight`` says how much a term counts (the
+    index's IDF); ``known`` tells whether any indexed document holds a term, and a question naming
+    something no document mentions is not answered."""
 
     def abstain(text: str) -> Answer:
         return Answer(text, abstained=True, question=question.text, passages=tuple(passages))
@@ -303,7 +311,7 @@ def answer_offline(
     names = unknown_names(question, known) if known else []
     if names:
         return abstain(abstention(None, names))
-    ranked = candidates(question, passages, similarity, weights)
+    ranked = candidates(question, passages, question.term_weights(term_weight), similarity, weights)
     if evidence(question, ranked, semantic=similarity is not None) < min_support:
         return abstain(abstention(None))
     chosen = pick_sentences(ranked, passages, max_sentences, weights)

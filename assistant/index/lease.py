@@ -79,10 +79,6 @@ class ServerLease:
         self._renewing: threading.Thread | None = None
         self._stop = threading.Event()
 
-    @property
-    def held(self) -> bool:
-        return self._renewing is not None
-
     def acquire(self, timeout: float) -> None:
         """Take the lease, polling for up to `timeout` seconds (0: one try); LeaseTimeout if it stays
         taken."""

@@ -2,7 +2,10 @@
 it asks for, the names and dates it holds, whether it is a request to refuse, and whether it leans on the
 conversation. Retrieval and the answerers read the `Question`; none of them re-reads the text.
 
-    question = analyse_question("Who did Trump send to Kyiv?", history, term_weight=index.idf)"""
+    question = analyse_question("Who did Trump send to Kyiv?", history)
+
+The analysis is pure text: what depends on the index (how rare a term is) is applied by its reader
+(`Question.term_weights(idf)`)."""
 
 from __future__ import annotations
 
@@ -46,10 +49,6 @@ QUESTION_FILLER = frozenset(
 CONTEXT_WEIGHT = 0.25  # weight of terms that only the earlier turns of a follow-up contribute
 
 
-def uniform_weight(term: str) -> float:
-    return 1.0
-
-
 @dataclass(frozen=True, slots=True)
 class QuestionName:
     """A name the question holds, with its keyword tokens."""
@@ -69,7 +68,7 @@ class Question:
     refusal: str | None  # "instructions" or "task" when it is not a question about the documents
     follows_up: bool  # it leans on the conversation ("Who proposed it?")
     context: str  # the earlier turns' text it leans on ("" for a standalone question)
-    weights: Mapping[str, float]  # its terms (IDF), with terms only the context holds at CONTEXT_WEIGHT
+    terms: Mapping[str, float]  # its topic terms (1.0), and those only the context holds (CONTEXT_WEIGHT)
     query: str  # what retrieval searches for: the text, with the context for a follow-up
     query_tokens: tuple[str, ...]
 
@@ -78,18 +77,16 @@ class Question:
         """The question's own terms: a name or date among them is not an answer to it."""
         return frozenset(self.tokens)
 
+    def term_weights(self, weight: TermWeight) -> dict[str, float]:
+        """The terms weighted by ``weight`` (an index's IDF), context-only terms at their share."""
+        return {term: weight(term) * share for term, share in self.terms.items()}
+
     def with_query(self, query: str) -> Question:
         """The same question searched for with another text (a standalone question an LLM wrote)."""
         return replace(self, query=query, query_tokens=tuple(keyword_tokens(query)))
 
 
-def analyse_question(
-    text: str,
-    history: Sequence[Message] = (),
-    *,
-    term_weight: TermWeight = uniform_weight,
-    max_query_chars: int = 2000,
-) -> Question:
+def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_chars: int = 2000) -> Question:
     """Everything the turn needs to know about ``text``; ``history`` is the conversation before it."""
     tokens = tuple(keyword_tokens(text))
     follows_up = leans_on_history(text, tokens, history)
@@ -105,7 +102,7 @@ def analyse_question(
         refusal=refusal_reason(text),
         follows_up=follows_up,
         context=context,
-        weights=MappingProxyType(term_weights(tokens, keyword_tokens(context), term_weight)),
+        terms=MappingProxyType(topic_terms(tokens, keyword_tokens(context))),
         query=query,
         query_tokens=tokens if query == text else tuple(keyword_tokens(query)),
     )
@@ -128,15 +125,14 @@ def question_names(question: str) -> tuple[QuestionName, ...]:
     return tuple(names)
 
 
-def term_weights(
-    tokens: Sequence[str], context_tokens: Sequence[str], weight: TermWeight
-) -> dict[str, float]:
-    """Term weights of the question, with terms only in the follow-up context at CONTEXT_WEIGHT."""
-    weights = {t: weight(t) for t in tokens if t not in QUESTION_FILLER}
+def topic_terms(tokens: Sequence[str], context_tokens: Sequence[str]) -> dict[str, float]:
+    """The question's topic terms at share 1, and terms only the follow-up context holds at
+    CONTEXT_WEIGHT."""
+    terms = dict.fromkeys((t for t in tokens if t not in QUESTION_FILLER), 1.0)
     for term in context_tokens:
-        if term not in weights and term not in QUESTION_FILLER:
-            weights[term] = weight(term) * CONTEXT_WEIGHT
-    return weights
+        if term not in terms and term not in QUESTION_FILLER:
+            terms[term] = CONTEXT_WEIGHT
+    return terms
 
 
 def leans_on_history(question: str, tokens: Sequence[str], history: Sequence[Message]) -> bool:

@@ -13,12 +13,8 @@ def passage(source: str, text: str, score: float = 1.0, offset: int = 0) -> Pass
     return Passage(chunk, text, offset, offset + len(text), score)
 
 
-def uniform(term: str) -> float:
-    return 1.0
-
-
 def ask(question: str) -> Question:
-    return analyse_question(question, term_weight=uniform)
+    return analyse_question(question)
 
 
 def asking(question: str, kind: str) -> Question:

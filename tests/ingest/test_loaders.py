@@ -236,6 +236,22 @@ def test_permission_denied_is_unreadable(tmp_path: Path, monkeypatch: pytest.Mon
     assert skip_reason(path) == "unreadable: Permission denied"
 
 
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "feed.txt"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    assert skip_reason(fifo) == "unreadable: not a regular file"
+
+
+def test_a_named_pipe_in_a_news_folder_is_skipped_by_the_ingest(tmp_path: Path) -> None:
+    from assistant.settings import Settings
+    from ingest.pipeline import discover, read_source
+
+    os.mkfifo(tmp_path / "feed.txt")
+    files, _ = discover([tmp_path])
+    with pytest.raises(SkipFile, match="not a regular file"):
+        read_source(files[0], Settings().max_file_bytes)
+
+
 # --- kinds ---------------------------------------------------------------------------------------
 
 

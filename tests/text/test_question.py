@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.text.answer_types import counted_terms, expected_answer_type
-from assistant.text.question import refusal_reason
+from assistant.text.question import CONTEXT_WEIGHT, analyse_question, refusal_reason
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,41 @@ def test_counted_terms_name_what_a_count_is_of(question: str, terms: set[str]) -
 )
 def test_requests_that_are_not_questions_are_refused(request_text: str, reason: str | None) -> None:
     assert refusal_reason(request_text) == reason
+
+
+def test_a_question_is_analysed_once_into_everything_the_turn_needs() -> None:
+    question = analyse_question("Who did Trump send to Kyiv on February 12?")
+    assert question.answer_type == "name"
+    assert [name.text for name in question.names] == ["Trump", "Kyiv", "February"]
+    assert question.dates == ("February 12",)
+    assert question.tokens == ("trump", "send", "kyiv", "februari", "12")
+    assert question.refusal is None and not question.follows_up
+    assert question.query == question.text and question.query_tokens == question.tokens
+
+
+def test_a_follow_up_carries_the_context_it_leans_on_at_a_lower_weight() -> None:
+    history = [
+        {"role": "user", "content": "What did Ukraine agree to in Jeddah?"},
+        {"role": "assistant", "content": "A 30-day ceasefire proposed by the US [1]."},
+    ]
+    question = analyse_question("Who proposed it?", history)
+    assert question.follows_up
+    assert question.context == "What did Ukraine agree to in Jeddah? A 30-day ceasefire proposed by the US ."
+    assert question.query == f"Who proposed it? {question.context}"
+    assert "jeddah" in question.query_tokens and "jeddah" not in question.tokens
+    weights = question.term_weights(lambda term: 2.0)
+    assert weights["propos"] == 2.0 and weights["jeddah"] == 2.0 * CONTEXT_WEIGHT
+
+
+def test_a_question_that_stands_alone_ignores_the_history() -> None:
+    history = [{"role": "user", "content": "What did Ukraine agree to in Jeddah?"}]
+    question = analyse_question("What conditions did the US attach to the minerals deal?", history)
+    assert not question.follows_up and question.context == "" and question.query == question.text
+
+
+def test_a_long_follow_up_query_is_cut_and_a_rewritten_query_is_tokenized_again() -> None:
+    history = [{"role": "user", "content": "minerals " * 500}]
+    question = analyse_question("And then?", history, max_query_chars=100)
+    assert question.follows_up and len(question.query) == 100
+    rewritten = question.with_query("When will the minerals deal be signed?")
+    assert rewritten.query_tokens == ("miner", "deal", "sign") and rewritten.tokens == question.tokens
