@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: install install-dev browser run ingest test eval lint format bench lock
+.PHONY: install install-dev models browser run ingest test eval lint format bench lock
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -22,8 +22,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
 	$(PIP) install -r requirements-dev.lock
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed models
+install-dev: $(VENV)/.installed-dev models
+
+# The embedding model exported once from the packaged weights into build/models/ (OpenVINO runs it; torch
+# only builds it). A few seconds the first time, a no-op after.
+models: $(VENV)/.installed
+	$(PY) -m assistant.providers.models
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

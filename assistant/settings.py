@@ -62,6 +62,30 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(
         default=32, ge=1, le=1024, description="Texts per forward pass of the embedding model."
     )
+    embedding_runtime: Literal["openvino", "torch"] = Field(
+        default="openvino",
+        description="What runs the embedding model. openvino: the model exported once into "
+        "ASSISTANT_MODEL_DIR (make models, or on first use) and run without torch; torch: "
+        "sentence-transformers through LangChain's HuggingFaceEmbeddings. Their vectors are "
+        "interchangeable: either can open an index the other built.",
+    )
+    inference_precision: Literal["auto", "bf16", "f32"] = Field(
+        default="auto",
+        description="Precision of OpenVINO inference. auto: bf16 where the CPU has bf16 instructions "
+        "(AVX512-BF16 or AMX), else f32.",
+    )
+    inference_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Threads one OpenVINO inference uses (0: one per core this process may use). "
+        "Concurrent requests each run their own inference.",
+    )
+    model_dir: Path = Field(
+        default=PROJECT_ROOT / "build" / "models",
+        description="Folder of the inference models exported from the packaged weights (OpenVINO "
+        "runtime). Built by make models, or on first use; safe to delete.",
+    )
 
     # --- ingest -----------------------------------------------------------------------------------
     chunk_tokens: int = Field(
@@ -193,7 +217,7 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         return bool(self.use_llm and (self.openai_api_key or self.openai_base_url))
 
-    @field_validator("corpus_dir", "index_dir", "upload_dir")
+    @field_validator("corpus_dir", "index_dir", "upload_dir", "model_dir")
     @classmethod
     def _expand_user(cls, value: Path) -> Path:
         return value.expanduser()

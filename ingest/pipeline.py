@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,12 +185,40 @@ def read_source(file: SourceFile, max_bytes: int) -> bytes:
     return read_bounded(file.path, max_bytes=max_bytes)
 
 
+@dataclass
+class _Vectors:
+    """The vectors of one batch of chunks on their way: those the index has already, those being computed
+    in the background, and those an earlier batch still in flight computes."""
+
+    hashes: list[str]
+    known: dict[str, list[float]]
+    missing: list[str]  # hashes computed for this batch
+    future: Future[list[list[float]]] | None
+    earlier: _Vectors | None  # the batch in flight when this one started
+
+    def result(self) -> tuple[list[list[float]], int]:
+        """A vector per chunk, and how many had to be computed (waits for the computation)."""
+        if self.future is not None:
+            self.known.update(zip(self.missing, self.future.result(), strict=True))
+            self.future = None
+        if self.earlier is not None:  # finished before this one: batches finish in order
+            for digest in self.hashes:
+                if digest not in self.known:
+                    self.known[digest] = self.earlier.known[digest]
+            self.earlier = None
+        return [self.known[h] for h in self.hashes], len(self.missing)
+
+
 class _Embedder:
-    """Loads the model only when something has to be embedded; reuses stored vectors of identical texts."""
+    """Computes the vectors of a batch in a background thread while the caller stores the one before (the
+    model releases the GIL); loads the model only when something has to be embedded, and reuses stored
+    vectors of identical texts."""
 
     def __init__(self, factory: Callable[[], Embeddings]) -> None:
         self._factory = factory
         self._model: Embeddings | None = None
+        self._worker: ThreadPoolExecutor | None = None
+        self._in_flight: _Vectors | None = None
         self.seconds = 0.0
 
     @property
@@ -199,17 +228,34 @@ class _Embedder:
             log.info("embedding model ready")
         return self._model
 
-    def vectors(self, store: IndexStore, chunks: Sequence[Chunk]) -> tuple[list[list[float]], int]:
-        """A vector per chunk, and how many had to be computed."""
+    def start(self, store: IndexStore, chunks: Sequence[Chunk]) -> _Vectors:
+        """Begin computing the vectors of ``chunks``; collect them with ``result()``, in order."""
         hashes = [text_hash(c.context_text) for c in chunks]
         known = store.existing_embeddings(hashes)
+        earlier = self._in_flight if self._in_flight is not None and self._in_flight.future else None
+        coming = set(earlier.missing) if earlier is not None else set()
         missing = {h: c.context_text for h, c in zip(hashes, chunks, strict=True) if h not in known}
+        missing = {h: text for h, text in missing.items() if h not in coming}
+        future = None
         if missing:
-            started = time.perf_counter()
-            computed = self.model.embed_documents(list(missing.values()))
-            self.seconds += time.perf_counter() - started
-            known.update(zip(missing, computed, strict=True))
-        return [known[h] for h in hashes], len(missing)
+            model = self.model
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+            future = self._worker.submit(self._embed, model, list(missing.values()))
+        self._in_flight = _Vectors(hashes, known, list(missing), future, earlier)
+        return self._in_flight
+
+    def _embed(self, model: Embeddings, texts: list[str]) -> list[list[float]]:
+        started = time.perf_counter()
+        vectors = model.embed_documents(texts)
+        self.seconds += time.perf_counter() - started
+        return vectors
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(wait=True, cancel_futures=True)
+            self._worker = None
+        self._in_flight = None
 
 
 class Ingestor:
@@ -286,17 +332,23 @@ class Ingestor:
         pipeline = pipeline_fingerprint(self.settings)
         seen: set[str] = set()
         batch: list[PreparedDocument] = []
-        for file in files:
-            seen.add(file.source)
-            prepared = self._prepare(file, known.get(file.source), pipeline, report)
-            self._progress("file", 1)
-            if prepared is None:
-                continue
-            batch.append(prepared)
-            if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
-                self._write(store, batch, report)
-                batch = []
-        self._write(store, batch, report)
+        writing: tuple[list[PreparedDocument], _Vectors] | None = None  # embedding in the background
+        try:
+            for file in files:
+                seen.add(file.source)
+                prepared = self._prepare(file, known.get(file.source), pipeline, report)
+                self._progress("file", 1)
+                if prepared is None:
+                    continue
+                batch.append(prepared)
+                if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
+                    writing = self._step(store, batch, writing, report)
+                    batch = []
+            writing = self._step(store, batch, writing, report)
+            if writing is not None:
+                self._write(store, *writing, report)
+        finally:
+            self._embedder.close()
         gone = [
             source
             for source, record in known.items()
@@ -330,14 +382,31 @@ class Ingestor:
             report.skipped.append({"source": file.source, "reason": reason})
             return None
 
-    def _write(self, store: IndexStore, batch: list[PreparedDocument], report: IngestReport) -> None:
-        if not batch:
-            return
+    def _step(
+        self,
+        store: IndexStore,
+        batch: list[PreparedDocument],
+        writing: tuple[list[PreparedDocument], _Vectors] | None,
+        report: IngestReport,
+    ) -> tuple[list[PreparedDocument], _Vectors] | None:
+        """Start embedding ``batch``, then store the batch before it while that runs; the new batch is
+        the one in flight now."""
+        started = (
+            (batch, self._embedder.start(store, [c for d in batch for c in d.chunks])) if batch else None
+        )
+        if writing is not None:
+            self._write(store, *writing, report)
+        return started or None
+
+    def _write(
+        self, store: IndexStore, batch: list[PreparedDocument], vectors: _Vectors, report: IngestReport
+    ) -> None:
+        """Commit one batch: pending marks, chunks with their vectors, the documents, old chunks gone."""
         sources = [d.record.source for d in batch]
         store.mark_pending({d.record.source: d.record.doc_version for d in batch})
         chunks = [chunk for d in batch for chunk in d.chunks]
-        vectors, computed = self._embedder.vectors(store, chunks)
-        store.write_chunks(chunks, vectors)
+        embedded, computed = vectors.result()
+        store.write_chunks(chunks, embedded)
         store.commit_documents([(d.record, d.text) for d in batch])
         store.delete_stale_chunks([d.record.source for d in batch if d.replaces_existing])
         store.clear_pending(sources)

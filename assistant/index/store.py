@@ -84,8 +84,9 @@ class IndexStore:
     # --- opening ------------------------------------------------------------------------------------
     @classmethod
     def open(cls, settings: Settings, *, model: str, dimension: int | None, create: bool) -> IndexStore:
-        """Open (or with ``create``, create) the index, checking it was built with ``model``."""
-        from assistant.providers import make_chroma_client
+        """Open (or with ``create``, create) the index, checking it was built with ``model`` and vectors
+        interchangeable with those the configured runtime makes."""
+        from assistant.providers import configured_variant, make_chroma_client
 
         if not create and not settings.chroma_url and not (settings.index_dir / "chroma").is_dir():
             raise IndexUnavailableError(
@@ -105,7 +106,7 @@ class IndexStore:
             )
         if settings.collection in names:
             chunks = client.get_collection(settings.collection, embedding_function=None)
-            _check_model(chunks.metadata or {}, model, dimension, settings)
+            _check_model(chunks.metadata or {}, model, dimension, configured_variant(settings), settings)
         else:
             if dimension is None:
                 raise ValueError("creating an index needs the embedding dimension")
@@ -113,7 +114,12 @@ class IndexStore:
                 settings.collection,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": model, "embedding_dim": dimension, "schema": SCHEMA_VERSION},
+                metadata={
+                    "embedding_model": model,
+                    "embedding_dim": dimension,
+                    "embedding_variant": configured_variant(settings),
+                    "schema": SCHEMA_VERSION,
+                },
             )
         records = client.get_or_create_collection(records_name, embedding_function=None)
         return cls(client, settings, chunks, records)
@@ -344,7 +350,11 @@ class IndexStore:
         return index
 
 
-def _check_model(metadata: Mapping[str, Any], model: str, dimension: int | None, settings: Settings) -> None:
+def _check_model(
+    metadata: Mapping[str, Any], model: str, dimension: int | None, variant: str, settings: Settings
+) -> None:
+    from assistant.providers import TORCH_VARIANT, vectors_interchangeable
+
     built_with = metadata.get("embedding_model")
     built_dim = metadata.get("embedding_dim")
     if metadata.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
@@ -359,6 +369,13 @@ def _check_model(metadata: Mapping[str, Any], model: str, dimension: int | None,
             + (f" ({dimension} dimensions)" if dimension else "")
             + f" is configured. Set ASSISTANT_EMBEDDING_MODEL={built_with} to use this index, or rebuild it "
             "with the new model: python -m ingest --rebuild"
+        )
+    built_variant = str(metadata.get("embedding_variant", TORCH_VARIANT))  # indexes before variants: torch
+    if not vectors_interchangeable(built_variant, variant):
+        raise IndexMismatchError(
+            f"The index at {settings.index_location} holds {built_variant} vectors, which {variant} vectors "
+            "cannot be searched against. Set ASSISTANT_EMBEDDING_RUNTIME / ASSISTANT_INFERENCE_PRECISION "
+            "to what built it, or rebuild it: python -m ingest --rebuild"
         )
 
 

@@ -175,7 +175,9 @@ def test_kill_9_at_random_points_then_rerun_equals_a_clean_build(tmp_path: Path,
         ours = {chunk.id: (chunk, vector) for chunk, vector in chunks[source]}
         for chunk, vector in items:
             assert ours[chunk.id][0] == chunk
-            assert np.allclose(ours[chunk.id][1], vector, atol=1e-5)
+            # The same vector up to the runtime's precision: in bf16 a text's vector depends slightly on
+            # the batch it was embedded with (its padding), and a re-run batches differently.
+            assert float(np.dot(ours[chunk.id][1], vector)) >= 0.9999
 
 
 def test_second_ingest_waits_or_exits_with_a_clear_message(tmp_path: Path, corpus: Path) -> None:

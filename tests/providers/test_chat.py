@@ -1,4 +1,4 @@
-"""The vendor seam: what the chat model's (openai's) exceptions mean, decided in one place."""
+"""The chat model's vendor seam: what openai's exceptions mean, decided in one place."""
 
 from __future__ import annotations
 
