@@ -83,6 +83,13 @@ class AppProcess:
         self.stop()
 
     @property
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the app process has used so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    @property
     def peak_rss_mb(self) -> float:
         assert self.process is not None
         return process_peak_rss_mb(self.process.pid)

@@ -1,7 +1,11 @@
-"""Concurrent chat sessions against a running app, through gradio_client: throughput, latency, errors,
+"""Concurrent chat sessions against a running app: throughput, latency, errors, the app's CPU per answer,
 and whether any answer or history leaks from one session into another.
 
-    python -m benchmarks.load [--sessions 20] [--duration 60]
+    python -m benchmarks.load [--sessions 20] [--duration 60] [--runtimes openvino,torch] [--client http]
+
+Sessions talk to the /chat API through Gradio's plain HTTP API (--client http, the default) or through
+gradio_client (--client gradio): on two cores gradio_client's own CPU (about 1.3 cores for 20 sessions)
+starves the app, so its figures are the client's as much as the app's.
 
 Starts app.py (offline, a separate process, a temporary corpus: the seed articles plus one marker article
 per session about an invented harbour town) and runs one client per session in its own thread until the
@@ -153,6 +157,54 @@ class Clock:
         self.deadline = self.began + self.duration_s
 
 
+class GradioChat:
+    """A session through gradio_client, the official client (heavy: ~95 ms of its own CPU a request)."""
+
+    def __init__(self, url: str) -> None:
+        from gradio_client import Client
+
+        self._client = Client(url, verbose=False)
+
+    def ask(self, question: str, history: list[dict[str, str]]) -> dict[str, Any]:
+        job = self._client.submit(question=question, chat_history=history, api_name="/chat")
+        return job.result(timeout=REQUEST_TIMEOUT_S)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class HttpChat:
+    """A session through Gradio's plain HTTP API (POST /gradio_api/call/chat, then read the event
+    stream): what gradio_client does, without its own CPU cost, so the figures are the app's."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self._client = httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S)
+
+    def ask(self, question: str, history: list[dict[str, str]]) -> dict[str, Any]:
+        import json
+
+        posted = self._client.post("/gradio_api/call/chat", json={"data": [question, history, None, None]})
+        posted.raise_for_status()
+        event = ""
+        with self._client.stream("GET", f"/gradio_api/call/chat/{posted.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.removeprefix("event:").strip()
+                elif line.startswith("data:") and event == "complete":
+                    return json.loads(line.removeprefix("data:"))[0]  # type: ignore[no-any-return]
+                elif line.startswith("data:") and event == "error":
+                    raise RuntimeError(f"the app answered with an error: {line}")
+        raise RuntimeError("the event stream ended without an answer")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+CLIENTS = {"gradio": GradioChat, "http": HttpChat}
+
+
 def run_session(
     url: str,
     marker: Marker,
@@ -160,11 +212,10 @@ def run_session(
     start: threading.Barrier,
     clock: Clock,
     report: LoadReport,
+    client_kind: str = "gradio",
 ) -> None:
-    from gradio_client import Client
-
     try:
-        client = Client(url, verbose=False)
+        client = CLIENTS[client_kind](url)
         start.wait(timeout=120)
     except Exception as exc:  # every failure is a figure
         with report.lock:
@@ -176,8 +227,7 @@ def run_session(
         for question, expected in ((marker.question, marker.code), (marker.follow_up, marker.cost)):
             began = time.monotonic()
             try:
-                job = client.submit(question=question, chat_history=history, api_name="/chat")
-                payload = job.result(timeout=REQUEST_TIMEOUT_S)
+                payload = client.ask(question, history)
             except Exception as exc:
                 with report.lock:
                     report.errors.append(f"session {marker.number}: {type(exc).__name__}: {exc}")
@@ -195,7 +245,7 @@ def run_session(
     client.close()
 
 
-def run_load(url: str, chosen: Sequence[Marker], duration_s: float) -> LoadReport:
+def run_load(url: str, chosen: Sequence[Marker], duration_s: float, client: str = "gradio") -> LoadReport:
     """One client per marker, each in its own thread; the clock starts when all have connected, and each
     session stops by itself after its last request past `duration_s`."""
     report = LoadReport(sessions=len(chosen))
@@ -204,7 +254,15 @@ def run_load(url: str, chosen: Sequence[Marker], duration_s: float) -> LoadRepor
     threads = [
         threading.Thread(
             target=run_session,
-            args=(url, marker, [other for other in chosen if other is not marker], start, clock, report),
+            args=(
+                url,
+                marker,
+                [other for other in chosen if other is not marker],
+                start,
+                clock,
+                report,
+                client,
+            ),
             daemon=True,
         )
         for marker in chosen
@@ -228,17 +286,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds")
+    parser.add_argument(
+        "--runtimes", default="openvino", help="embedding runtimes, run one after the other: openvino,torch"
+    )
+    parser.add_argument(
+        "--client", choices=sorted(CLIENTS), default="http", help="how sessions talk to the app"
+    )
+    parser.add_argument("--env", action="append", default=[], metavar="ASSISTANT_X=VALUE", help="app setting")
     args = parser.parse_args(argv)
     chosen = markers(args.sessions)
-    with tempfile.TemporaryDirectory() as temporary:
-        root = Path(temporary)
-        prepare_corpus(root, chosen)
-        with AppProcess(root) as app:
-            report = run_load(app.url, chosen, args.duration)
-            print(report.summary())
-            print(f"app peak RSS: {app.peak_rss_mb:.0f} MB")
-        for problem in (report.errors + report.leaks + report.misses)[:10]:
-            print("  ", problem)
+    extra = dict(item.split("=", 1) for item in args.env)
+    for runtime in args.runtimes.split(","):
+        with tempfile.TemporaryDirectory() as temporary:
+            root = Path(temporary)
+            prepare_corpus(root, chosen)
+            with AppProcess(root, ASSISTANT_EMBEDDING_RUNTIME=runtime, **extra) as app:
+                used = app.cpu_seconds
+                report = run_load(app.url, chosen, args.duration, args.client)
+                per_answer = 1000 * (app.cpu_seconds - used) / max(1, len(report.latencies_s))
+                print(f"embedding runtime {runtime}, {args.client} client: {report.summary()}")
+                print(f"app CPU per answer {per_answer:.0f} ms, app peak RSS {app.peak_rss_mb:.0f} MB")
+            for problem in (report.errors + report.leaks + report.misses)[:10]:
+                print("  ", problem)
 
 
 if __name__ == "__main__":

@@ -85,9 +85,12 @@ def project_retriever(embeddings: Any, queries: dict[str, str], qrels: Any) -> d
     return results
 
 
-def build_baseline(embeddings: Any, corpus: Path, folder: Path) -> tuple[Any, dict[str, Any]]:
-    """The LangChain tutorial pipeline over a folder of .md files: RecursiveCharacterTextSplitter(1000, 200)
-    into a Chroma collection in ``folder``; built only when the collection is empty. (store, figures)."""
+def build_baseline(
+    embeddings: Any, corpus: Path, folder: Path, pattern: str = "*.md"
+) -> tuple[Any, dict[str, Any]]:
+    """The LangChain tutorial pipeline over the files of ``corpus`` matching ``pattern``:
+    RecursiveCharacterTextSplitter(1000, 200) into a Chroma collection in ``folder``; built only when the
+    collection is empty. Each piece's "doc" is its file's path without the suffix. (store, figures)."""
     import chromadb
     from langchain_chroma import Chroma
     from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -102,10 +105,11 @@ def build_baseline(embeddings: Any, corpus: Path, folder: Path) -> tuple[Any, di
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         texts: list[str] = []
         metadatas: list[dict[str, str]] = []
-        for path in sorted(corpus.glob("*.md")):
-            for piece in splitter.split_text(path.read_text(encoding="utf-8")):
+        for path in sorted(corpus.glob(pattern)):
+            document = path.relative_to(corpus).with_suffix("").as_posix()
+            for piece in splitter.split_text(path.read_text(encoding="utf-8", errors="replace")):
                 texts.append(piece)
-                metadatas.append({"doc": path.stem})
+                metadatas.append({"doc": document})
         for start in range(0, len(texts), 512):
             store.add_texts(texts[start : start + 512], metadatas=metadatas[start : start + 512])
         seconds = time.perf_counter() - started
