@@ -67,8 +67,10 @@ lint: install-dev
 bench: install-dev browser
 	$(PY) -m benchmarks.chain_latency
 	$(PY) -m assistant.evaluate tests/eval/seed.jsonl --offline
+	$(PY) -m benchmarks.embedding_runtime --scifact --contention
 	$(PY) -m benchmarks.ingest_throughput
 	$(PY) -m benchmarks.app_startup
+	$(PY) -m benchmarks.load --sessions 20 --duration 60 --runtimes openvino,torch
 
 # Re-resolve and pin every dependency (run after changing pyproject.toml).
 lock:

@@ -1,12 +1,14 @@
 """The embedding runtimes side by side, interleaved in one run: torch fp32 (sentence-transformers, the
 reference), OpenVINO fp32 and OpenVINO bf16 (where the CPU has it).
 
-    python -m benchmarks.embedding_runtime [--chunks N] [--rounds R] [--contention]
+    python -m benchmarks.embedding_runtime [--chunks N] [--rounds R] [--contention] [--scifact]
 
 For each: chunks/s on real news chunks (BBC articles through the project's own cleaning and chunking),
 query p50 / p95 (one question at a time, the seed and BBC questions), how close its vectors are to the
 reference (cosine mean / min), and, each in a fresh process, the time to a first vector and the peak RSS.
 With --contention, query latency again while another process keeps one core busy, for 1 and 2 threads.
+With --scifact, each runtime's dense retrieval quality: the 5,183 BEIR SciFact abstracts embedded whole
+(title and text, as MTEB does), the 300 test queries by exact cosine, nDCG@10 by pytrec_eval.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=1500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--contention", action="store_true")
+    parser.add_argument("--scifact", action="store_true")
     args = parser.parse_args()
 
     from assistant.providers import make_embeddings
@@ -133,9 +136,32 @@ def main() -> None:
             f"{row['query_p95_ms']:6.2f} {row['cosine_mean']:9.6f} {row['cosine_min']:8.6f}"
             f"   ready {row['ready_s']:.2f} s, RSS {row['rss_mb']:.0f} MB, torch: {row['torch_imported']}"
         )
+    if args.scifact:
+        figures["scifact_dense_ndcg@10"] = {name: scifact_dense(model) for name, model in models.items()}
+        for name, value in figures["scifact_dense_ndcg@10"].items():
+            print(f"SciFact nDCG@10, dense over whole abstracts: {name:36} {value:.4f}")
     if args.contention:
         figures["contention"] = contention(queries)
     write_figures("embedding_runtime", figures)
+
+
+def scifact_dense(model: Any) -> float:
+    import pytrec_eval
+
+    from benchmarks.data import scifact_test_queries
+
+    documents = [json.loads(line) for line in (BENCH_DIR / "scifact" / "corpus.jsonl").open(encoding="utf-8")]
+    vectors = np.asarray(
+        model.embed_documents([f"{d['title']} {d['text']}" for d in documents]), dtype=np.float32
+    )
+    queries, qrels = scifact_test_queries()
+    run = {}
+    for qid, text in queries.items():
+        similarity = vectors @ np.asarray(model.embed_query(text), dtype=np.float32)
+        top = np.argsort(-similarity)[:100]
+        run[qid] = {documents[i]["_id"]: float(similarity[i]) for i in top}
+    scores = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10"}).evaluate(run)
+    return round(statistics.fmean(s["ndcg_cut_10"] for s in scores.values()), 4)
 
 
 def contention(queries: list[str]) -> dict[str, Any]:

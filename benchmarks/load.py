@@ -28,6 +28,7 @@ from typing import Any
 from assistant.evaluation.metrics import percentile
 from assistant.settings import PROJECT_ROOT
 from benchmarks.app_process import AppProcess
+from benchmarks.data import write_figures
 
 TOWNS = (
     "Brannoch", "Cellwick", "Dunmarrow", "Eskerby", "Falloway", "Gristhorpe", "Harrowmere", "Ilverston",
@@ -108,6 +109,20 @@ class LoadReport:
     @property
     def requests(self) -> int:
         return len(self.latencies_s) + len(self.errors)
+
+    def figures(self) -> dict[str, Any]:
+        latencies_ms = sorted(1000 * value for value in self.latencies_s)
+        return {
+            "sessions": self.sessions,
+            "seconds": round(self.wall_s, 1),
+            "requests": self.requests,
+            "answers_per_s": round(len(self.latencies_s) / self.wall_s, 1) if self.wall_s else 0.0,
+            **{f"p{p}_ms": round(percentile(latencies_ms, p)) for p in (50, 95, 99)},
+            "max_ms": round(max(latencies_ms, default=0)),
+            "errors": len(self.errors),
+            "leaks": len(self.leaks),
+            "misses": len(self.misses),
+        }
 
     def summary(self) -> str:
         latencies_ms = sorted(1000 * value for value in self.latencies_s)
@@ -296,6 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     chosen = markers(args.sessions)
     extra = dict(item.split("=", 1) for item in args.env)
+    runs: dict[str, dict[str, Any]] = {}
     for runtime in args.runtimes.split(","):
         with tempfile.TemporaryDirectory() as temporary:
             root = Path(temporary)
@@ -306,8 +322,13 @@ def main(argv: list[str] | None = None) -> None:
                 per_answer = 1000 * (app.cpu_seconds - used) / max(1, len(report.latencies_s))
                 print(f"embedding runtime {runtime}, {args.client} client: {report.summary()}")
                 print(f"app CPU per answer {per_answer:.0f} ms, app peak RSS {app.peak_rss_mb:.0f} MB")
+                runs[f"{runtime}, {args.client} client"] = report.figures() | {
+                    "app_cpu_ms_per_answer": round(per_answer),
+                    "app_peak_rss_mb": round(app.peak_rss_mb),
+                }
             for problem in (report.errors + report.leaks + report.misses)[:10]:
                 print("  ", problem)
+    write_figures("load", {"env": extra, "runs": runs})
 
 
 if __name__ == "__main__":
