@@ -56,6 +56,21 @@ class ScoredChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class SentenceVectors:
+    """The vectors of one document version's candidate sentences (their spans in the cleaned text), as
+    ingest computed them for the offline answerer."""
+
+    source: str
+    doc_version: str
+    spans: tuple[tuple[int, int], ...]
+    vectors: Any  # numpy array, one row per span
+
+    def by_text(self, document: str) -> dict[str, Any]:
+        """Each sentence's text in ``document`` (this version's cleaned text) -> its vector."""
+        return {document[start:end]: self.vectors[i] for i, (start, end) in enumerate(self.spans)}
+
+
+@dataclass(frozen=True, slots=True)
 class Passage:
     """A retrieved chunk, widened to whole sentences of its document, with its fused score."""
 

@@ -4,7 +4,8 @@ One run, under a file lock:
 1. finish what a crashed run left (pending records -> delete orphan chunks);
 2. walk the given paths; a file whose bytes and pipeline are unchanged is not even parsed;
 3. changed files are cleaned and chunked, and streamed in batches: mark pending, reuse stored embeddings
-   of identical chunk texts, embed the rest, write chunks, commit the documents, delete their old chunks;
+   of identical chunk texts, embed the rest and the sentences the answerer may quote, write chunks and
+   sentence vectors, commit the documents, delete their old chunks;
 4. documents that disappeared from the scanned folders are removed;
 5. the keyword index is brought in line with the live chunks."""
 
@@ -27,7 +28,8 @@ from assistant.index.lease import writer_lock
 from assistant.index.store import IndexStore, text_hash
 from assistant.providers import embedding_dimension, make_embeddings, token_encoding
 from assistant.settings import Settings
-from assistant.types import Chunk, DocumentRecord
+from assistant.text.sentences import candidate_spans
+from assistant.types import Chunk, DocumentRecord, SentenceVectors
 from ingest.chunking import build_chunks
 from ingest.cleaning import clean_document
 from ingest.loaders import SkipFile, ensure_supported_suffix, load_bytes, normalize_suffix, read_bounded
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked.
-PIPELINE_VERSION = "2"  # 2: hidden HTML, comments and tag characters are stripped
+# 2: hidden HTML, comments and tag characters are stripped; 3: sentence vectors are stored
+PIPELINE_VERSION = "3"
 
 
 @dataclass
@@ -50,6 +53,7 @@ class IngestReport:
     files_skipped: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    sentences_embedded: int = 0
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
@@ -91,6 +95,7 @@ class PreparedDocument:
     text: str
     chunks: list[Chunk]
     replaces_existing: bool
+    sentences: list[tuple[int, int]]  # the answerer's candidate sentences, embedded at ingest
 
 
 # (event, amount): "total" files found, then "file" per file done and "chunks" embedded
@@ -176,7 +181,7 @@ def prepare_document(
         outlets=cleaned.outlets,
         dates=cleaned.dates,
     )
-    return PreparedDocument(record, cleaned.text, chunks, existing)
+    return PreparedDocument(record, cleaned.text, chunks, existing, candidate_spans(cleaned.text))
 
 
 def read_source(file: SourceFile, max_bytes: int) -> bytes:
@@ -195,6 +200,17 @@ class _Vectors:
     missing: list[str]  # hashes computed for this batch
     future: Future[list[list[float]]] | None
     earlier: _Vectors | None  # the batch in flight when this one started
+    sentences: list[str] = field(default_factory=list)  # distinct sentence texts of the batch
+    sentence_future: Future[list[list[float]]] | None = None
+    sentence_vectors: dict[str, list[float]] = field(default_factory=dict)
+
+    def sentence_result(self) -> dict[str, list[float]]:
+        """Sentence text -> vector, for the batch's documents (waits for the computation)."""
+        if self.sentence_future is not None:
+            found = self.sentence_future.result()
+            self.sentence_vectors = dict(zip(self.sentences, found, strict=True))
+            self.sentence_future = None
+        return self.sentence_vectors
 
     def result(self) -> tuple[list[list[float]], int]:
         """A vector per chunk, and how many had to be computed (waits for the computation)."""
@@ -228,8 +244,9 @@ class _Embedder:
             log.info("embedding model ready")
         return self._model
 
-    def start(self, store: IndexStore, chunks: Sequence[Chunk]) -> _Vectors:
-        """Begin computing the vectors of ``chunks``; collect them with ``result()``, in order."""
+    def start(self, store: IndexStore, chunks: Sequence[Chunk], sentences: Sequence[str] = ()) -> _Vectors:
+        """Begin computing the vectors of ``chunks`` and of ``sentences``; collect them with ``result()``
+        and ``sentence_result()``."""
         hashes = [text_hash(c.context_text) for c in chunks]
         known = store.existing_embeddings(hashes)
         earlier = self._in_flight if self._in_flight is not None and self._in_flight.future else None
@@ -242,7 +259,14 @@ class _Embedder:
             if self._worker is None:
                 self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
             future = self._worker.submit(self._embed, model, list(missing.values()))
-        self._in_flight = _Vectors(hashes, known, list(missing), future, earlier)
+        texts = list(dict.fromkeys(sentences))
+        sentence_future = None
+        if texts:
+            model = self.model
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+            sentence_future = self._worker.submit(self._embed, model, texts)
+        self._in_flight = _Vectors(hashes, known, list(missing), future, earlier, texts, sentence_future)
         return self._in_flight
 
     def _embed(self, model: Embeddings, texts: list[str]) -> list[list[float]]:
@@ -391,9 +415,9 @@ class Ingestor:
     ) -> tuple[list[PreparedDocument], _Vectors] | None:
         """Start embedding ``batch``, then store the batch before it while that runs; the new batch is
         the one in flight now."""
-        started = (
-            (batch, self._embedder.start(store, [c for d in batch for c in d.chunks])) if batch else None
-        )
+        chunks = [c for d in batch for c in d.chunks]
+        sentences = [d.text[start:end] for d in batch for start, end in d.sentences]
+        started = (batch, self._embedder.start(store, chunks, sentences)) if batch else None
         if writing is not None:
             self._write(store, *writing, report)
         return started or None
@@ -407,12 +431,15 @@ class Ingestor:
         chunks = [chunk for d in batch for chunk in d.chunks]
         embedded, computed = vectors.result()
         store.write_chunks(chunks, embedded)
+        by_text = vectors.sentence_result()
+        store.write_sentences([_sentence_vectors(d, by_text) for d in batch])
         store.commit_documents([(d.record, d.text) for d in batch])
         store.delete_stale_chunks([d.record.source for d in batch if d.replaces_existing])
         store.clear_pending(sources)
         log.info("committed %d document(s), %d chunk(s), %d embedded", len(batch), len(chunks), computed)
         report.chunks_embedded += computed
         report.chunks_reused += len(chunks) - computed
+        report.sentences_embedded += len(vectors.sentences)
         report.files_updated += sum(d.replaces_existing for d in batch)
         report.files_added += sum(not d.replaces_existing for d in batch)
         self._progress("chunks", computed)
@@ -423,6 +450,14 @@ class Ingestor:
             store.remove_documents(sources)
             store.delete_stale_chunks(sources)
             store.clear_pending(sources)
+
+
+def _sentence_vectors(document: PreparedDocument, by_text: dict[str, list[float]]) -> SentenceVectors:
+    import numpy as np
+
+    spans = tuple(document.sentences)
+    vectors = np.asarray([by_text[document.text[start:end]] for start, end in spans], dtype=np.float32)
+    return SentenceVectors(document.record.source, document.record.doc_version, spans, vectors)
 
 
 def run_ingest(

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -42,34 +42,43 @@ log = logging.getLogger(__name__)
 FALLBACK_RESERVE_S = 0.5
 
 
-class SentenceVectors:
-    """Embeddings of answer-candidate sentences, cached (bounded LRU): after warm-up, scoring sentences
-    semantically costs a dot product instead of a forward pass."""
+class SentenceCache:
+    """Vectors of answer-candidate sentences: those ingest stored with the index, else computed and
+    cached (bounded LRU) for documents whose vectors the index doesn't hold (an index built before
+    they were stored)."""
 
     def __init__(self, embeddings: Embeddings, max_items: int = 20_000) -> None:
         self._embeddings = embeddings
         self._max_items = max_items
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self.computed = 0  # sentences embedded at question time, for tests and benchmarks
 
-    def similarity(self, query_vector: Sequence[float]) -> Callable[[Sequence[str]], list[float]]:
+    def similarity(
+        self, query_vector: Sequence[float], stored: Mapping[str, np.ndarray] | None = None
+    ) -> Callable[[Sequence[str]], list[float]]:
         query = np.asarray(query_vector, dtype=np.float32)
 
         def score(texts: Sequence[str]) -> list[float]:
-            return [float(v @ query) for v in self.vectors(texts)]
+            return [float(v @ query) for v in self.vectors(texts, stored)]
 
         return score
 
-    def vectors(self, texts: Sequence[str]) -> list[np.ndarray]:
+    def vectors(
+        self, texts: Sequence[str], stored: Mapping[str, np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        found = {t: stored[t] for t in texts if t in stored} if stored else {}
         with self._lock:
-            found = {t: self._cache[t] for t in texts if t in self._cache}
-            for text in found:
-                self._cache.move_to_end(text)
+            for text in texts:
+                if text not in found and text in self._cache:
+                    found[text] = self._cache[text]
+                    self._cache.move_to_end(text)
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             computed = [np.asarray(v, dtype=np.float32) for v in self._embeddings.embed_documents(missing)]
             found.update(zip(missing, computed, strict=True))
             with self._lock:
+                self.computed += len(missing)
                 self._cache.update(zip(missing, computed, strict=True))
                 while len(self._cache) > self._max_items:
                     self._cache.popitem(last=False)
@@ -85,12 +94,12 @@ class Services:
     embeddings: Embeddings
     retriever: Retriever
     chat_model: Any = None
-    sentence_vectors: SentenceVectors | None = None
+    sentence_vectors: SentenceCache | None = None
     offline_weights: OfflineWeights = DEFAULT_WEIGHTS
 
     def __post_init__(self) -> None:
         if self.sentence_vectors is None:
-            self.sentence_vectors = SentenceVectors(self.embeddings)
+            self.sentence_vectors = SentenceCache(self.embeddings)
 
 
 def build_services(
@@ -192,7 +201,9 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             turn.question,
             turn.passages,
             term_weight=keywords.idf,
-            similarity=services.sentence_vectors.similarity(turn.vector),
+            similarity=services.sentence_vectors.similarity(
+                turn.vector, services.retriever.sentence_vectors(turn.passages)
+            ),
             max_sentences=services.settings.answer_sentences,
             min_support=services.settings.min_support,
             known=keywords.has,

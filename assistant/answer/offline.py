@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from assistant.text.answer_types import CUES, CURRENCY, DATE, MONEY_TERMS, NUMBER, STRICT_TYPES, TITLES
 from assistant.text.injection import is_instruction
 from assistant.text.question import Question
-from assistant.text.sentences import split_sentences
+from assistant.text.sentences import candidate_spans
 from assistant.text.tokens import keyword_tokens
 from assistant.types import Answer, Citation, Passage
 
 Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
+YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 TermWeight = Callable[[str], float]  # how much a (stemmed) term counts: the index's IDF
 
 # Source-list lines ("Reuters: www.reuters.com (headline)") hold links, not statements.
@@ -109,9 +110,9 @@ def candidates(
     spans = [
         (index, start, end, passage.text[start:end])
         for index, passage in enumerate(passages)
-        for start, end in split_sentences(passage.text)
+        for start, end in candidate_spans(passage.text)
     ]
-    spans = [s for s in spans if len(s[3]) >= 20 and not is_instruction(s[3])]
+    spans = [s for s in spans if not is_instruction(s[3]) and not is_fragment(s[3])]
     similarities = list(similarity([s[3] for s in spans])) if similarity and spans else [0.0] * len(spans)
     found: list[Candidate] = []
     for (index, start, end, text), sim in zip(spans, similarities, strict=True):
@@ -265,6 +266,19 @@ def _corroborating(
     return list(found.values())
 
 
+def is_fragment(sentence: str) -> bool:
+    """A piece cut out of a link list or a caption, not a statement: its brackets don't pair up
+    ("It's not clear Putin does)")."""
+    return sentence.count("(") != sentence.count(")") or sentence.count("[") != sentence.count("]")
+
+
+def missing_years(question: Question, passages: Sequence[Passage]) -> list[str]:
+    """Years the question is pinned to that no retrieved passage holds ("Who won the 2023 Rugby World
+    Cup?" over articles of 2004): the passages are about another time, so they don't answer it."""
+    years = dict.fromkeys(match.group(0) for match in YEAR.finditer(question.text))
+    return [year for year in years if not any(year in passage.text for passage in passages)]
+
+
 def unknown_names(question: Question, known: Callable[[str], bool]) -> list[str]:
     """Names in the question that no indexed document contains ("Where was the Zorblat treaty signed?")."""
     return [
@@ -272,10 +286,10 @@ def unknown_names(question: Question, known: Callable[[str], bool]) -> list[str]
     ]
 
 
-def abstention(reason: str | None, names: Sequence[str] = ()) -> str:
+def abstention(reason: str | None, names: Sequence[str] = (), scope: str = "indexed article") -> str:
     if names:
         listed = " or ".join(f"“{name}”" for name in names)
-        return f"The documents don't say. No indexed article mentions {listed}."
+        return f"The documents don't say. No {scope} mentions {listed}."
     if reason in ("instructions", "task"):
         return (
             "I can only answer questions about the indexed news articles, so I won't follow that request. "
@@ -311,6 +325,9 @@ def answer_offline(
     names = unknown_names(question, known) if known else []
     if names:
         return abstain(abstention(None, names))
+    years = missing_years(question, passages)
+    if years:
+        return abstain(abstention(None, years, scope="article found for this question"))
     ranked = candidates(question, passages, question.term_weights(term_weight), similarity, weights)
     if evidence(question, ranked, semantic=similarity is not None) < min_support:
         return abstain(abstention(None))

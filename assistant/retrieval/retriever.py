@@ -3,10 +3,11 @@ document, and widened to whole sentences of the cleaned document."""
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.retrieval.fusion import convex_fusion, reciprocal_rank_fusion, select_chunks
 from assistant.text.question import Question
@@ -40,6 +41,8 @@ class Retriever:
         self._embeddings = embeddings
         self._settings = settings
         self._documents: OrderedDict[tuple[str, str], str] = OrderedDict()  # a bounded LRU
+        self._sentences: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()  # likewise
+        self._lock = threading.Lock()
 
     @property
     def store(self) -> IndexStore:
@@ -137,6 +140,25 @@ class Retriever:
             if len(self._documents) > DOCUMENT_CACHE_SIZE:
                 self._documents.popitem(last=False)
         return self._documents[key]
+
+    def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, Any]:
+        """The vectors ingest stored for the candidate sentences of the passages' documents, by sentence
+        text (none for a document whose index holds none)."""
+        found: dict[str, Any] = {}
+        for key in dict.fromkeys((p.chunk.source, p.chunk.doc_version) for p in passages):
+            with self._lock:
+                table = self._sentences.get(key)
+                if table is not None:
+                    self._sentences.move_to_end(key)
+            if table is None:
+                stored = self._store.sentence_vectors(*key)
+                table = stored.by_text(self.document_text(*key)) if stored is not None else {}
+                with self._lock:
+                    self._sentences[key] = table
+                    while len(self._sentences) > DOCUMENT_CACHE_SIZE:
+                        self._sentences.popitem(last=False)
+            found.update(table)
+        return found
 
     def _passage(
         self, chunk: Chunk, score: float, dense_rank: int | None, keyword_rank: int | None

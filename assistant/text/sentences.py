@@ -121,3 +121,12 @@ def widen_to_sentences(text: str, start: int, end: int, extra_sentences: int = 0
     first = max(touched[0] - extra_sentences, 0)
     last = min(touched[-1] + extra_sentences, len(spans) - 1)
     return min(spans[first][0], start), max(spans[last][1], end)
+
+
+MIN_CANDIDATE_CHARS = 20  # shorter "sentences" (datelines, bylines, captions) never answer a question
+
+
+def candidate_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences the offline answerer may quote: ingest embeds exactly these, so that a question
+    finds their vectors in the index instead of computing them."""
+    return [(start, end) for start, end in split_sentences(text) if end - start >= MIN_CANDIDATE_CHARS]

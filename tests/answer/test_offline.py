@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answer.offline import answer_offline, matches_type, unknown_names
+from assistant.answer.offline import answer_offline, is_fragment, matches_type, missing_years, unknown_names
 from assistant.text.question import Question, analyse_question
 from assistant.types import Chunk, Passage
 
@@ -92,3 +92,24 @@ def test_a_question_naming_what_no_document_mentions_is_not_answered() -> None:
     assert unknown_names(ask("What did the Americans stop sending? Western aid?"), known) == []  # adjectives
     answer = answer_offline(ask("Where was the Zorblat treaty signed?"), PASSAGES, known=known)
     assert answer.abstained and "Zorblat" in answer.answer and answer.citations == ()
+
+
+def test_a_question_pinned_to_a_year_no_passage_holds_is_not_answered() -> None:
+    in_2004 = [
+        passage("rugby.txt", "England won the Rugby World Cup final in 2003. Wilkinson kicked the goal.")
+    ]
+    assert missing_years(ask("Who won the 2023 Rugby World Cup final?"), in_2004) == ["2023"]
+    assert missing_years(ask("Who won the 2003 Rugby World Cup final?"), in_2004) == []
+    assert missing_years(ask("Who won the Rugby World Cup final?"), in_2004) == []
+    answer = answer_offline(ask("Who won the 2023 Rugby World Cup final?"), in_2004)
+    assert answer.abstained and "2023" in answer.answer and answer.citations == ()
+
+
+def test_fragments_of_link_lists_are_never_quoted() -> None:
+    text = (
+        "Trump said he would speak to Putin on Tuesday. It's not clear Putin does) "
+        "[Reuters (Trump and Putin talk. The call lasted two hours."
+    )
+    answer = answer_offline(ask("What did Trump say about Putin?"), [passage("000.txt", text)])
+    assert "Putin does)" not in answer.answer and "[Reuters" not in answer.answer
+    assert is_fragment("It's not clear Putin does)") and not is_fragment("Trump (a Republican) spoke.")
