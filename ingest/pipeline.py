@@ -330,6 +330,8 @@ class Ingestor:
             shutil.rmtree(self.settings.index_dir / "chroma", ignore_errors=True)
         for cached in self.settings.index_dir.glob("keyword-*.npz"):
             cached.unlink(missing_ok=True)
+        for folder in self.settings.index_dir.glob("sentences-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _open_store(self) -> IndexStore:
         try:

@@ -3,9 +3,9 @@
 Two Chroma collections make up an index:
 - ``<name>`` holds the chunks (text, embedding, source, offsets, ``doc_version``);
 - ``<name>-documents`` holds the documents: one record per document (metadata and cleaned text) naming
-  the live ``doc_version``, plus "pending" records written before a document's chunks change, plus one
-  "sentences" record per document: the vectors of the sentences the answerer may quote (fp16), for the
-  ``doc_version`` they were computed from.
+  the live ``doc_version``, plus "pending" records written before a document's chunks change.
+Beside them, in the index folder: the keyword index and the answerer's sentence vectors (one file per
+document version, see assistant.index.sentences), both derived data.
 
 A document version becomes visible only when its document record is written, a single-record write that
 happens after all of its chunks are stored. Readers only see chunks whose ``doc_version`` is the live one,
@@ -14,7 +14,6 @@ next ingest removes what a crash left behind, guided by the pending records."""
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import json
@@ -25,10 +24,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-
 from assistant.errors import AssistantError, IndexMismatchError, IndexUnavailableError
 from assistant.index.bm25 import KeywordIndex, fingerprint
+from assistant.index.sentences import SentenceStore
 from assistant.settings import Settings
 from assistant.types import Chunk, DocumentRecord, ScoredChunk, SentenceVectors
 
@@ -39,7 +37,6 @@ SCHEMA_VERSION = 1
 _PAGE = 5000
 _DOC = "document"
 _PENDING = "pending"
-_SENTENCES = "sentences"
 _GENERATION = "meta:generation"  # changes with every commit, so readers in other processes notice
 _TUPLE_FIELDS = ("urls", "outlets", "dates")
 
@@ -86,6 +83,7 @@ class IndexStore:
         self._live: dict[str, str] | None = None
         self._keyword: KeywordIndex | None = None
         self._generation: str | None = None
+        self._sentences = SentenceStore(settings.index_dir / f"sentences-{settings.collection}")
 
     # --- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -228,29 +226,12 @@ class IndexStore:
             )
 
     def write_sentences(self, entries: Sequence[SentenceVectors]) -> None:
-        """Store documents' sentence vectors (before the versions they belong to are committed: a reader
-        uses them only for the version they name)."""
-        for i in range(0, len(entries), _PAGE):
-            part = entries[i : i + _PAGE]
-            keys = [_sentences_key(entry.source) for entry in part]
-            self._records.upsert(
-                ids=keys,
-                embeddings=[_record_vector(key) for key in keys],
-                metadatas=[_sentences_metadata(entry) for entry in part],
-            )
+        """Store documents' sentence vectors (before the versions they belong to are committed)."""
+        self._sentences.write(entries)
 
-    @_reads
     def sentence_vectors(self, source: str, doc_version: str) -> SentenceVectors | None:
-        """The stored sentence vectors of this version of a document (None when there are none: an index
-        built before they were stored, or a version being replaced)."""
-        found = self._records.get(ids=[_sentences_key(source)], include=["metadatas"])
-        metadata = found["metadatas"][0] if found["metadatas"] else None
-        if not metadata or metadata.get("doc_version") != doc_version:
-            return None
-        try:
-            return _sentences_from_metadata(metadata)
-        except (ValueError, KeyError, TypeError):
-            return None  # damaged: the answerer computes them instead
+        """The stored sentence vectors of this version of a document (None when there are none)."""
+        return self._sentences.read(source, doc_version)
 
     def commit_documents(self, documents: Sequence[tuple[DocumentRecord, str]]) -> None:
         """Make these document versions live (their chunks must be written already)."""
@@ -273,7 +254,6 @@ class IndexStore:
         sources = list(sources)
         if sources:
             self._records.delete(ids=[_doc_key(source) for source in sources])
-            self._records.delete(ids=[_sentences_key(source) for source in sources])
             if self._live is not None:
                 for source in sources:
                     self._live.pop(source, None)
@@ -285,6 +265,7 @@ class IndexStore:
         live = self.live_versions()
         for source in sources:
             version = live.get(source)
+            self._sentences.keep_only(source, version)
             if version is None:
                 self._chunks.delete(where={"source": source})
             else:
@@ -417,36 +398,6 @@ def _doc_key(source: str) -> str:
 
 def _pending_key(source: str) -> str:
     return f"pending:{source}"
-
-
-def _sentences_key(source: str) -> str:
-    return f"sentences:{source}"
-
-
-def _sentences_metadata(entry: SentenceVectors) -> dict[str, Any]:
-    spans = np.asarray(entry.spans, dtype="<i4").reshape(-1, 2)
-    vectors = np.asarray(entry.vectors, dtype="<f2")
-    return {
-        "type": _SENTENCES,
-        "source": entry.source,
-        "doc_version": entry.doc_version,
-        "count": len(spans),
-        "dimension": int(vectors.shape[1]) if vectors.ndim == 2 else 0,
-        "spans": base64.b64encode(spans.tobytes()).decode("ascii"),
-        "vectors": base64.b64encode(vectors.tobytes()).decode("ascii"),
-    }
-
-
-def _sentences_from_metadata(metadata: Mapping[str, Any]) -> SentenceVectors:
-    count, dimension = int(metadata["count"]), int(metadata["dimension"])
-    spans = np.frombuffer(base64.b64decode(metadata["spans"]), dtype="<i4").reshape(count, 2)
-    vectors = np.frombuffer(base64.b64decode(metadata["vectors"]), dtype="<f2").reshape(count, dimension)
-    return SentenceVectors(
-        str(metadata["source"]),
-        str(metadata["doc_version"]),
-        tuple((int(a), int(b)) for a, b in spans),
-        vectors.astype(np.float32),
-    )
 
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:

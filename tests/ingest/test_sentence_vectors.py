@@ -4,6 +4,7 @@ reads instead of embedding sentences itself. Real Chroma, the real model."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -74,32 +75,48 @@ def test_edits_and_deletions_keep_the_vectors_in_step(make_settings, corpus: Pat
     assert stored is not None
     assert any("signing ceremony" in text for text in stored.by_text(store.document_text(edited.name) or ""))
     assert removed.name not in store.documents()
-    assert store._records.get(ids=[f"sentences:{removed.name}"])["ids"] == []
+    files = sorted(p.name for p in (settings.index_dir / f"sentences-{settings.collection}").iterdir())
+    assert len(files) == len(store.documents()), f"one file per live document version, no stale ones: {files}"
 
 
 def test_vectors_of_a_version_not_yet_committed_are_not_used(make_settings, embeddings) -> None:  # type: ignore[no-untyped-def]
     """What a crash between storing a document's new sentence vectors and committing its new version
-    leaves: the live version has no vectors of its own, so the answerer computes them and answers."""
+    leaves: readers keep the live version's vectors, and the next ingest removes the orphan."""
     settings = make_settings()
     run_ingest(settings, embeddings=embeddings)
     store = open_store(settings)
     source = "004_0d837e66c873dd7d.txt"
     text = store.document_text(source) or ""
     spans = tuple(candidate_spans(text))
+    store.mark_pending({source: "a-version-never-committed"})
     wrong = np.zeros((len(spans), 384), dtype=np.float32)
     store.write_sentences([SentenceVectors(source, "a-version-never-committed", spans, wrong)])
+    folder = settings.index_dir / f"sentences-{settings.collection}"
+    assert len(list(folder.iterdir())) == len(store.documents()) + 1
     chain = build_chain(settings, embeddings=embeddings)
     answer = chain.invoke({"question": "How long is the ceasefire Ukraine agreed to?", "use_llm": False})
     assert not answer.abstained and "30-day" in answer.answer
-    assert chain.services.sentence_vectors.computed > 0  # type: ignore[union-attr]
+    assert chain.services.sentence_vectors.computed == 0  # type: ignore[union-attr]
+    run_ingest(settings, embeddings=embeddings)
+    assert len(list(folder.iterdir())) == len(store.documents()), "the orphan is gone"
 
 
 def test_an_index_without_sentence_vectors_still_answers(make_settings, embeddings) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings()
     run_ingest(settings, embeddings=embeddings)
-    store = open_store(settings)
-    store._records.delete(where={"type": "sentences"})  # as an index built before them
+    shutil.rmtree(settings.index_dir / f"sentences-{settings.collection}")  # as an index built before them
     answer = build_chain(settings, embeddings=embeddings).invoke(
         {"question": "How long is the ceasefire Ukraine agreed to?", "use_llm": False}
     )
     assert not answer.abstained and "30-day" in answer.answer
+
+
+def test_a_damaged_vectors_file_is_computed_around(make_settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings()
+    run_ingest(settings, embeddings=embeddings)
+    for path in (settings.index_dir / f"sentences-{settings.collection}").iterdir():
+        path.write_bytes(b"not a numpy file")
+    chain = build_chain(settings, embeddings=embeddings)
+    answer = chain.invoke({"question": "How long is the ceasefire Ukraine agreed to?", "use_llm": False})
+    assert not answer.abstained and "30-day" in answer.answer
+    assert chain.services.sentence_vectors.computed > 0  # type: ignore[union-attr]
