@@ -15,13 +15,15 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, IndexMismatchError, IndexUnavailableError
 from assistant.index.lease import writer_lock
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked.
 # 2: hidden HTML, comments and tag characters are stripped; 3: sentence vectors are stored
 PIPELINE_VERSION = "3"
+SENTENCE_MEMORY = 100_000  # sentence vectors an ingest run keeps for reuse (fp16: about 77 MB at most)
 
 
 @dataclass
@@ -200,15 +203,15 @@ class _Vectors:
     missing: list[str]  # hashes computed for this batch
     future: Future[list[list[float]]] | None
     earlier: _Vectors | None  # the batch in flight when this one started
-    sentences: list[str] = field(default_factory=list)  # distinct sentence texts of the batch
-    sentence_future: Future[list[list[float]]] | None = None
-    sentence_vectors: dict[str, list[float]] = field(default_factory=dict)
+    sentences: list[str] = field(default_factory=list)  # sentence texts computed for this batch
+    sentence_future: Future[list[Any]] | None = None
+    sentence_vectors: dict[str, Any] = field(default_factory=dict)  # those an earlier batch computed
 
-    def sentence_result(self) -> dict[str, list[float]]:
+    def sentence_result(self) -> dict[str, Any]:
         """Sentence text -> vector, for the batch's documents (waits for the computation)."""
         if self.sentence_future is not None:
             found = self.sentence_future.result()
-            self.sentence_vectors = dict(zip(self.sentences, found, strict=True))
+            self.sentence_vectors.update(zip(self.sentences, found, strict=True))
             self.sentence_future = None
         return self.sentence_vectors
 
@@ -235,6 +238,8 @@ class _Embedder:
         self._model: Embeddings | None = None
         self._worker: ThreadPoolExecutor | None = None
         self._in_flight: _Vectors | None = None
+        self._sentences: OrderedDict[str, Any] = OrderedDict()  # text hash -> fp16 vector, this run
+        self._lock = threading.Lock()
         self.seconds = 0.0
 
     @property
@@ -259,15 +264,36 @@ class _Embedder:
             if self._worker is None:
                 self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
             future = self._worker.submit(self._embed, model, list(missing.values()))
-        texts = list(dict.fromkeys(sentences))
+        reused: dict[str, Any] = {}
+        with self._lock:
+            for text in dict.fromkeys(sentences):
+                vector = self._sentences.get(text_hash(text))
+                if vector is not None:
+                    reused[text] = vector
+        texts = [text for text in dict.fromkeys(sentences) if text not in reused]
         sentence_future = None
         if texts:
             model = self.model
             if self._worker is None:
                 self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
-            sentence_future = self._worker.submit(self._embed, model, texts)
-        self._in_flight = _Vectors(hashes, known, list(missing), future, earlier, texts, sentence_future)
+            sentence_future = self._worker.submit(self._embed_sentences, model, texts)
+        self._in_flight = _Vectors(
+            hashes, known, list(missing), future, earlier, texts, sentence_future, reused
+        )
         return self._in_flight
+
+    def _embed_sentences(self, model: Embeddings, texts: list[str]) -> list[Any]:
+        """Vectors of sentences, kept (fp16, bounded) for documents later in the run that repeat them:
+        re-edited and syndicated stories share most of their sentences."""
+        import numpy as np
+
+        vectors = [np.asarray(v, dtype=np.float16) for v in self._embed(model, texts)]
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._sentences[text_hash(text)] = vector
+            while len(self._sentences) > SENTENCE_MEMORY:
+                self._sentences.popitem(last=False)
+        return vectors
 
     def _embed(self, model: Embeddings, texts: list[str]) -> list[list[float]]:
         started = time.perf_counter()
@@ -280,6 +306,7 @@ class _Embedder:
             self._worker.shutdown(wait=True, cancel_futures=True)
             self._worker = None
         self._in_flight = None
+        self._sentences.clear()
 
 
 class Ingestor:
@@ -454,7 +481,7 @@ class Ingestor:
             store.clear_pending(sources)
 
 
-def _sentence_vectors(document: PreparedDocument, by_text: dict[str, list[float]]) -> SentenceVectors:
+def _sentence_vectors(document: PreparedDocument, by_text: dict[str, Any]) -> SentenceVectors:
     import numpy as np
 
     spans = tuple(document.sentences)

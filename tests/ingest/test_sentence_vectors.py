@@ -120,3 +120,34 @@ def test_a_damaged_vectors_file_is_computed_around(make_settings, embeddings) ->
     answer = chain.invoke({"question": "How long is the ceasefire Ukraine agreed to?", "use_llm": False})
     assert not answer.abstained and "30-day" in answer.answer
     assert chain.services.sentence_vectors.computed > 0  # type: ignore[union-attr]
+
+
+def test_sentences_repeated_across_documents_are_embedded_once(
+    make_settings, tmp_path: Path, embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    """A re-edited or syndicated story repeats most sentences of another; an ingest run embeds them once."""
+    folder = tmp_path / "wire"
+    folder.mkdir()
+    story = (
+        "Ukraine agreed to a 30-day ceasefire proposed by the United States on Tuesday. "
+        "Russia has not yet said whether it accepts the proposal. "
+        "Talks are expected to continue in Jeddah next week."
+    )
+    (folder / "1-story.txt").write_text(f"Ceasefire agreed\n\n{story}\n")
+    (folder / "2-other.txt").write_text(
+        "Markets\n\nMarkets in Asia closed higher after a quiet session of trading.\n"
+    )
+    (folder / "3-update.txt").write_text(
+        f"Ceasefire update\n\n{story} Officials said a signing could follow.\n"
+    )
+    settings = make_settings(corpus_dir=folder, ingest_batch_chunks=1)
+    report = run_ingest(settings, embeddings=embeddings)
+    assert report.sentences_embedded == 5, "the update's three repeated sentences are reused"
+    store = open_store(settings)
+    for source, record in store.documents().items():
+        stored = store.sentence_vectors(source, record.doc_version)
+        text = store.document_text(source) or ""
+        assert stored is not None and list(stored.spans) == candidate_spans(text)
+        reference = np.asarray(embeddings.embed_documents([text[a:b] for a, b in stored.spans]))
+        cosine = (stored.vectors * reference).sum(axis=1) / np.linalg.norm(stored.vectors, axis=1)
+        assert cosine.min() >= 0.999
