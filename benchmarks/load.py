@@ -125,13 +125,12 @@ class LoadReport:
         }
 
     def summary(self) -> str:
-        latencies_ms = sorted(1000 * value for value in self.latencies_s)
-        figures = ", ".join(f"p{p} {percentile(latencies_ms, p):.0f} ms" for p in (50, 95, 99))
+        f = self.figures()
         return (
-            f"{self.sessions} sessions for {self.wall_s:.0f} s: {self.requests} requests, "
-            f"{len(self.latencies_s) / self.wall_s:.1f} answers/s; latency {figures}, "
-            f"max {max(latencies_ms, default=0):.0f} ms; errors {len(self.errors)}, "
-            f"leaks {len(self.leaks)}, answers without their own article {len(self.misses)}"
+            f"{self.sessions} sessions for {self.wall_s:.0f} s: {f['requests']} requests, "
+            f"{f['answers_per_s']:.1f} answers/s; latency p50 {f['p50_ms']} ms, p95 {f['p95_ms']} ms, "
+            f"p99 {f['p99_ms']} ms, max {f['max_ms']} ms; errors {f['errors']}, leaks {f['leaks']}, "
+            f"answers without their own article {f['misses']}"
         )
 
 

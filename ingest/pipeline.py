@@ -258,12 +258,7 @@ class _Embedder:
         coming = set(earlier.missing) if earlier is not None else set()
         missing = {h: c.context_text for h, c in zip(hashes, chunks, strict=True) if h not in known}
         missing = {h: text for h, text in missing.items() if h not in coming}
-        future = None
-        if missing:
-            model = self.model
-            if self._worker is None:
-                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
-            future = self._worker.submit(self._embed, model, list(missing.values()))
+        future = self._submit(self._embed, list(missing.values())) if missing else None
         reused: dict[str, Any] = {}
         with self._lock:
             for text in dict.fromkeys(sentences):
@@ -271,16 +266,20 @@ class _Embedder:
                 if vector is not None:
                     reused[text] = vector
         texts = [text for text in dict.fromkeys(sentences) if text not in reused]
-        sentence_future = None
-        if texts:
-            model = self.model
-            if self._worker is None:
-                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
-            sentence_future = self._worker.submit(self._embed_sentences, model, texts)
+        sentence_future = self._submit(self._embed_sentences, texts) if texts else None
         self._in_flight = _Vectors(
             hashes, known, list(missing), future, earlier, texts, sentence_future, reused
         )
         return self._in_flight
+
+    def _submit(
+        self, work: Callable[[Embeddings, list[str]], list[Any]], texts: list[str]
+    ) -> Future[list[Any]]:
+        """Run ``work(model, texts)`` on the one background thread (jobs finish in the order given)."""
+        model = self.model
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        return self._worker.submit(work, model, texts)
 
     def _embed_sentences(self, model: Embeddings, texts: list[str]) -> list[Any]:
         """Vectors of sentences, kept (fp16, bounded) for documents later in the run that repeat them:

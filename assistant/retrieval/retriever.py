@@ -3,8 +3,7 @@ document, and widened to whole sentences of the cleaned document."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,9 +39,9 @@ class Retriever:
         self._store = store
         self._embeddings = embeddings
         self._settings = settings
-        self._documents: OrderedDict[tuple[str, str], str] = OrderedDict()  # a bounded LRU
-        self._sentences: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()  # likewise
-        self._lock = threading.Lock()
+        # Bounded and thread-safe; keyed by document version, so nothing stale is ever served.
+        self.document_text = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._read_document)
+        self._sentence_table = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._read_sentences)
 
     @property
     def store(self) -> IndexStore:
@@ -131,34 +130,21 @@ class Retriever:
             [ScoredChunk(chunks[i], score) for i, score in fused], dict(fused), dense_ranks, keyword_ranks
         )
 
-    def document_text(self, source: str, version: str) -> str:
-        key = (source, version)
-        if key in self._documents:
-            self._documents.move_to_end(key)
-        else:
-            self._documents[key] = self._store.document_text(source) or ""
-            if len(self._documents) > DOCUMENT_CACHE_SIZE:
-                self._documents.popitem(last=False)
-        return self._documents[key]
+    def _read_document(self, source: str, version: str) -> str:
+        """The cleaned text of a document (``document_text``, cached per version)."""
+        return self._store.document_text(source) or ""
 
     def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, Any]:
         """The vectors ingest stored for the candidate sentences of the passages' documents, by sentence
         text (none for a document whose index holds none)."""
         found: dict[str, Any] = {}
-        for key in dict.fromkeys((p.chunk.source, p.chunk.doc_version) for p in passages):
-            with self._lock:
-                table = self._sentences.get(key)
-                if table is not None:
-                    self._sentences.move_to_end(key)
-            if table is None:
-                stored = self._store.sentence_vectors(*key)
-                table = stored.by_text(self.document_text(*key)) if stored is not None else {}
-                with self._lock:
-                    self._sentences[key] = table
-                    while len(self._sentences) > DOCUMENT_CACHE_SIZE:
-                        self._sentences.popitem(last=False)
-            found.update(table)
+        for source, version in dict.fromkeys((p.chunk.source, p.chunk.doc_version) for p in passages):
+            found.update(self._sentence_table(source, version))
         return found
+
+    def _read_sentences(self, source: str, version: str) -> dict[str, Any]:
+        stored = self._store.sentence_vectors(source, version)
+        return stored.by_text(self.document_text(source, version)) if stored is not None else {}
 
     def _passage(
         self, chunk: Chunk, score: float, dense_rank: int | None, keyword_rank: int | None
