@@ -46,6 +46,12 @@ QUESTION_FILLER = frozenset(
         "say said tell told mention mentioned report reported according article document documents news"
     )
 )
+_INTERROGATIVE = re.compile(
+    r"^(?:(?:by|in|on|at|for|from|to|with|of|since|under|after|before|and|but|so)\s+)?"
+    r"(what|who|whom|whose|when|where|why|how|which|is|are|was|were|do|does|did|can|could|will|would|"
+    r"should|has|have|had)\b",
+    re.IGNORECASE,
+)
 CONTEXT_WEIGHT = 0.25  # weight of terms that only the earlier turns of a follow-up contribute
 
 
@@ -91,7 +97,8 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
     tokens = tuple(keyword_tokens(text))
     follows_up = leans_on_history(text, tokens, history)
     context = conversation_context(history) if follows_up else ""
-    query = f"{text} {context}"[:max_query_chars] if follows_up else text
+    asked = as_question(text)
+    query = f"{asked} {context}"[:max_query_chars] if follows_up else asked
     return Question(
         text=text,
         tokens=tokens,
@@ -104,8 +111,17 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
         context=context,
         terms=MappingProxyType(topic_terms(tokens, keyword_tokens(context))),
         query=query,
-        query_tokens=tokens if query == text else tuple(keyword_tokens(query)),
+        query_tokens=tokens if query == asked else tuple(keyword_tokens(query)),
     )
+
+
+def as_question(text: str) -> str:
+    """The text as retrieval and the similarity model should read it: a question typed without its
+    question mark ("what did vance and rubio do") gets one, so it is searched for exactly as the
+    punctuated question is (the embedding model is uncased but reads punctuation)."""
+    if text and text[-1] not in ".?!…" and _INTERROGATIVE.match(text):
+        return f"{text}?"
+    return text
 
 
 def refusal_reason(question: str) -> str | None:

@@ -78,6 +78,25 @@ def test_abstains_plainly_without_citations(seed_chain, question: str) -> None:
     assert "[1]" not in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("typed", "punctuated"),
+    [
+        ("what did vance and rubio do", "What did Vance and Rubio do?"),
+        (
+            "on what date did bloomberg report the push for a ceasefire",
+            "On what date did Bloomberg report the push for a ceasefire?",
+        ),
+    ],
+)
+def test_a_question_typed_in_lower_case_without_its_mark_is_answered_alike(
+    seed_chain, typed: str, punctuated: str
+) -> None:
+    casual = seed_chain.invoke({"question": typed})
+    careful = seed_chain.invoke({"question": punctuated})
+    assert not careful.abstained
+    assert (casual.answer, casual.citations) == (careful.answer, careful.citations)
+
+
 def test_follow_up_is_resolved_against_the_history(seed_chain) -> None:
     history = [
         {"role": "user", "content": "What did Zelenskyy and Bessent agree on about rare earths?"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.text.answer_types import counted_terms, expected_answer_type
-from assistant.text.question import CONTEXT_WEIGHT, analyse_question, refusal_reason
+from assistant.text.question import CONTEXT_WEIGHT, analyse_question, as_question, refusal_reason
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,19 @@ def test_a_long_follow_up_query_is_cut_and_a_rewritten_query_is_tokenized_again(
     assert question.follows_up and len(question.query) == 100
     rewritten = question.with_query("When will the minerals deal be signed?")
     assert rewritten.query_tokens == ("miner", "deal", "sign") and rewritten.tokens == question.tokens
+
+
+@pytest.mark.parametrize(
+    ("typed", "searched"),
+    [
+        ("what did vance and rubio do", "what did vance and rubio do?"),
+        ("by how much did output grow", "by how much did output grow?"),
+        ("What did Vance and Rubio do?", "What did Vance and Rubio do?"),
+        ("minerals deal", "minerals deal"),  # not phrased as a question: searched as typed
+        ("Tell me about the deal.", "Tell me about the deal."),
+    ],
+)
+def test_a_question_typed_without_its_mark_is_searched_with_it(typed: str, searched: str) -> None:
+    assert as_question(typed) == searched
+    question = analyse_question(typed)
+    assert question.text == typed and question.query == searched
