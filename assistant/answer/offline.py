@@ -204,9 +204,10 @@ def compose(
     ranked: Sequence[Candidate] = (),
     weights: OfflineWeights = DEFAULT_WEIGHTS,
 ) -> tuple[str, tuple[Citation, ...]]:
-    """Sentences in readable order (documents by relevance, sentences by position), adjacent sentences of
-    one document merged into one quote, each quote followed by its marker. When another document states
-    the same thing (a near-identical sentence among ``ranked``), the quote carries its marker too."""
+    """The quote holding the best sentence (``chosen[0]``) first, then the others in readable order
+    (documents by relevance, sentences by position); adjacent sentences of one document merged into one
+    quote, each quote followed by its marker. When another document states the same thing (a
+    near-identical sentence among ``ranked``), the quote carries its marker too."""
     document_rank: dict[str, int] = {}
     for candidate in sorted(chosen, key=lambda c: c.passage):
         document_rank.setdefault(passages[candidate.passage].source, len(document_rank))
@@ -218,6 +219,8 @@ def compose(
             groups[-1].append(candidate)
         else:
             groups.append([candidate])
+    if chosen:
+        groups.sort(key=lambda group: chosen[0] not in group)  # stable: the rest keep their order
     parts: list[str] = []
     citations: list[Citation] = []
     for group in groups:

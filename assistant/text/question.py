@@ -97,7 +97,7 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
     tokens = tuple(keyword_tokens(text))
     follows_up = leans_on_history(text, tokens, history)
     context = conversation_context(history) if follows_up else ""
-    asked = as_question(text)
+    asked = as_question(text)[:max_query_chars]
     query = f"{asked} {context}"[:max_query_chars] if follows_up else asked
     return Question(
         text=text,

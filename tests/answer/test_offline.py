@@ -113,3 +113,19 @@ def test_fragments_of_link_lists_are_never_quoted() -> None:
     answer = answer_offline(ask("What did Trump say about Putin?"), [passage("000.txt", text)])
     assert "Putin does)" not in answer.answer and "[Reuters" not in answer.answer
     assert is_fragment("It's not clear Putin does)") and not is_fragment("Trump (a Republican) spoke.")
+
+
+def test_the_answer_leads_with_the_sentence_that_answers() -> None:
+    text = (
+        "The delegations met in Riyadh to discuss a ceasefire. Officials talked for six hours. "
+        "The delegations agreed a 30-day ceasefire on energy infrastructure."
+    )
+    similarity = {"The delegations met": 0.9, "Officials talked": 0.1, "The delegations agreed": 0.95}
+
+    def similar(texts):  # type: ignore[no-untyped-def]
+        return [next(v for k, v in similarity.items() if t.startswith(k)) for t in texts]
+
+    question = ask("What ceasefire did the delegations agree?")
+    answer = answer_offline(question, [passage("a.txt", text)], similarity=similar)
+    assert answer.answer.startswith("The delegations agreed a 30-day ceasefire")
+    assert [c.quote[:22] for c in answer.citations] == ["The delegations agreed", "The delegations met in"]
