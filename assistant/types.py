@@ -18,6 +18,8 @@ class Chunk:
     end: int
     index: int  # position of the chunk within its document
     doc_version: str  # content + pipeline fingerprint of the document version the chunk belongs to
+    outlet: str = ""  # the document's outlet and publication date (see DocumentRecord), "" when unknown
+    published: str = ""
 
     @property
     def context_text(self) -> str:
@@ -46,7 +48,19 @@ class DocumentRecord:
     kind: str = "text"
     urls: tuple[str, ...] = ()
     outlets: tuple[str, ...] = ()
-    dates: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()  # every full date the text states
+    # When, by whom and where it was published, each with how it was found (record-field, front-matter,
+    # html-meta, dateline, url-path, or none): "" is unknown. published is "2025-03-06", "2025-03" or
+    # "2025", as precise as its source (published_precision: day, month or year).
+    published: str = ""
+    published_precision: str = ""
+    published_via: str = "none"
+    outlet: str = ""
+    outlet_via: str = "none"
+    author: str = ""
+    author_via: str = "none"
+    url: str = ""
+    url_via: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,49 @@ class Passage:
     def title(self) -> str:
         return self.chunk.title
 
+    @property
+    def outlet(self) -> str:
+        return self.chunk.outlet
+
+    @property
+    def published(self) -> str:
+        return self.chunk.published
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which documents a question may be answered from; every part that is set must hold. A date filter
+    keeps only documents whose publication date is known and may fall in the range (a month-precise
+    "2025-03" falls in any range that overlaps March); documents of unknown date are left out."""
+
+    published_from: str = ""  # ISO day, inclusive; "" for no lower bound
+    published_to: str = ""  # ISO day, inclusive
+    outlets: tuple[str, ...] = ()  # any of these outlets (case and a leading "The" ignored)
+    sources: tuple[str, ...] = ()  # any of these source path prefixes ("business/")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.published_from or self.published_to or self.outlets or self.sources)
+
+    def parts(self) -> list[tuple[str, Filters]]:
+        """Each part that is set, described, as a filter of its own."""
+        found: list[tuple[str, Filters]] = []
+        if self.published_from or self.published_to:
+            if self.published_from and self.published_to:
+                span = f"published {self.published_from} to {self.published_to}"
+            else:
+                span = f"published from {self.published_from}" if self.published_from else ""
+                span = span or f"published until {self.published_to}"
+            found.append((span, Filters(self.published_from, self.published_to)))
+        if self.outlets:
+            found.append((f"outlet {' or '.join(self.outlets)}", Filters(outlets=self.outlets)))
+        if self.sources:
+            found.append((f"source {' or '.join(self.sources)}", Filters(sources=self.sources)))
+        return found
+
+    def describe(self) -> str:
+        return ", ".join(label for label, _ in self.parts())
+
 
 @dataclass(frozen=True, slots=True)
 class Citation:
@@ -104,6 +161,8 @@ class Citation:
     passage: str = ""  # the retrieved passage around the quote, for context
     passage_start: int = 0
     passage_end: int = 0
+    outlet: str = ""  # who published the document, "" when unknown
+    published: str = ""  # when: "2025-03-06", "2025-03", "2025", or "" when unknown
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,8 @@ def build_chunks(
     count_tokens: TokenCounter,
     max_tokens: int,
     overlap_tokens: int,
+    outlet: str = "",
+    published: str = "",
 ) -> list[Chunk]:
     return [
         Chunk(
@@ -123,6 +125,8 @@ def build_chunks(
             end=end,
             index=index,
             doc_version=doc_version,
+            outlet=outlet,
+            published=published,
         )
         for index, (start, end) in enumerate(chunk_spans(text, count_tokens, max_tokens, overlap_tokens))
     ]

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked.
 # 2: hidden HTML, comments and tag characters are stripped; 3: sentence vectors are stored
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 SENTENCE_MEMORY = 100_000  # sentence vectors an ingest run keeps for reuse (fp16: about 77 MB at most)
 
 
@@ -169,6 +169,8 @@ def prepare_document(
         count_tokens=lambda text: len(encoding.encode_ordinary(text)),
         max_tokens=settings.chunk_tokens,
         overlap_tokens=settings.chunk_overlap_tokens,
+        outlet=cleaned.facts.outlet,
+        published=cleaned.facts.published,
     )
     record = DocumentRecord(
         source=file.source,
@@ -183,6 +185,7 @@ def prepare_document(
         urls=cleaned.urls,
         outlets=cleaned.outlets,
         dates=cleaned.dates,
+        **asdict(cleaned.facts),
     )
     return PreparedDocument(record, cleaned.text, chunks, existing, candidate_spans(cleaned.text))
 

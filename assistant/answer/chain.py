@@ -169,10 +169,29 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         budget = self.services.settings.llm_budget_s
         deadline = time.monotonic() + budget - min(FALLBACK_RESERVE_S, budget / 4)
         turn = self._retrieve(request, use_llm, deadline)
-        if use_llm:
-            yield from self._llm(turn, deadline)
+        filters = request.filters
+        if filters.active and not turn.passages:
+            yield self._filtered_out(turn)
+            return
+        notice = f"Only articles with {filters.describe()}." if filters.active else ""
+        answers = self._llm(turn, deadline) if use_llm else _progressively(self._offline(turn))
+        for answer in answers:
+            yield replace(answer, notice=" ".join(filter(None, (answer.notice, notice))))
+
+    def _filtered_out(self, turn: _Turn) -> Answer:
+        """The abstention when the filters leave nothing to read, naming the filter that emptied it."""
+        filters = turn.request.filters
+        retriever = self.services.retriever
+        if retriever.filtered_documents(filters):
+            why = f"No passage of the articles with {filters.describe()} matches the question."
         else:
-            yield from _progressively(self._offline(turn))
+            empty = [label for label, part in filters.parts() if not retriever.filtered_documents(part)]
+            why = (
+                f"No indexed article has {' and '.join(empty)}."
+                if empty
+                else f"No indexed article has {filters.describe()} all at once."
+            )
+        return Answer(f"The documents don't say. {why}", abstained=True, question=turn.question.query)
 
     def _retrieve(self, request: Request, use_llm: bool, deadline: float) -> _Turn:
         """Analyse the question, resolve a follow-up (with the LLM when it is used), then find the
@@ -189,6 +208,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             k=request.top_k,
             mode=request.mode,  # type: ignore[arg-type]
             embedding=vector,
+            filters=request.filters,
         )
         return _Turn(request, question, vector, passages)
 

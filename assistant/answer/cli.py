@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from assistant.errors import AssistantError
 from assistant.retrieval.retriever import MODES
 from assistant.settings import Settings
+from assistant.text.published import source_line
 from assistant.types import Answer, answer_payload
 
 
@@ -24,7 +25,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("question", nargs="+", help="the question")
     parser.add_argument("--json", action="store_true", help="print the answer and citations as JSON")
     add_request_options(parser)
+    add_filter_options(parser)
     return parser
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters (only articles that match every one given)")
+    group.add_argument(
+        "--from", dest="published_from", metavar="DATE", help="published on or after (2025-03-01)"
+    )
+    group.add_argument(
+        "--to", dest="published_to", metavar="DATE", help="published on or before (2025-03-31)"
+    )
+    group.add_argument("--outlet", action="append", default=[], help="published by this outlet (repeatable)")
+    group.add_argument(
+        "--source", action="append", default=[], help="source path prefix, e.g. business/ (repeatable)"
+    )
+
+
+def filter_request(args: argparse.Namespace) -> dict[str, object]:
+    filters = {
+        "published_from": args.published_from,
+        "published_to": args.published_to,
+        "outlets": args.outlet,
+        "sources": args.source,
+    }
+    filters = {key: value for key, value in filters.items() if value}
+    return {"filters": filters} if filters else {}
 
 
 def add_request_options(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +82,8 @@ def format_answer(answer: Answer) -> str:
         lines.append("Sources:")
         for number, citation in enumerate(answer.citations, start=1):
             lines.append(
-                f"[{number}] {citation.title} ({citation.source}, characters {citation.start}-{citation.end})"
+                f"[{number}] {citation.title} — {source_line(citation.outlet, citation.published)} "
+                f"({citation.source}, characters {citation.start}-{citation.end})"
             )
             lines.append(f"    “{citation.quote}”")
     lines.append(f"(answered by: {answer.answered_by})")
@@ -70,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: invalid settings: {exc}", file=sys.stderr)
         return 2
-    request = {"question": " ".join(args.question), **request_overrides(args)}
+    request = {"question": " ".join(args.question), **request_overrides(args), **filter_request(args)}
     try:
         from assistant.answer.chain import build_chain
 

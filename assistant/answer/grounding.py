@@ -160,6 +160,8 @@ def _citation(passage: Passage, claims: Sequence[str]) -> Citation:
         passage=passage.text,
         passage_start=passage.start,
         passage_end=passage.end,
+        outlet=passage.outlet,
+        published=passage.published,
     )
 
 

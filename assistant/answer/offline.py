@@ -247,6 +247,8 @@ def _citation(passage: Passage, group: Sequence[Candidate]) -> Citation:
         passage=passage.text,
         passage_start=passage.start,
         passage_end=passage.end,
+        outlet=passage.outlet,
+        published=passage.published,
     )
 
 

@@ -1,15 +1,17 @@
 """What a caller may ask the chain: a question string or {"question", "chat_history", "retrieval_mode",
-"top_k", "use_llm"}, checked and bounded before anything runs."""
+"top_k", "use_llm", "filters"}, checked and bounded before anything runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import InvalidRequestError
 from assistant.retrieval.retriever import MODES
 from assistant.settings import Settings
+from assistant.types import Filters
 
 MAX_HISTORY_MESSAGES = 20  # the chain reads at most the last six; older turns are never used
 
@@ -21,6 +23,7 @@ class Request:
     mode: str
     top_k: int
     use_llm: bool
+    filters: Filters = field(default_factory=Filters)
 
     @classmethod
     def parse(cls, data: Any, settings: Settings) -> Request:
@@ -48,7 +51,63 @@ class Request:
             mode=mode,
             top_k=top_k,
             use_llm=bool(data.get("use_llm", True)),
+            filters=parse_filters(data.get("filters")),
         )
+
+
+FILTER_KEYS = ("published_from", "published_to", "outlets", "sources")
+MAX_FILTER_VALUES = 100
+
+
+def parse_filters(data: object) -> Filters:
+    """``{"published_from": "2025-03-01", "published_to": "2025-03-31", "outlets": ["Bloomberg"],
+    "sources": ["business/"]}``, every key optional; a wrong key or value is a clear error."""
+    if data is None or isinstance(data, Filters):
+        return data or Filters()
+    if not isinstance(data, Mapping):
+        raise InvalidRequestError(f"filters must be an object with any of {', '.join(FILTER_KEYS)}.")
+    unknown = sorted(str(key) for key in data if key not in FILTER_KEYS)
+    if unknown:
+        raise InvalidRequestError(f"Unknown filter {', '.join(unknown)}: use {', '.join(FILTER_KEYS)}.")
+    published_from = _iso_day(data.get("published_from"), "published_from")
+    published_to = _iso_day(data.get("published_to"), "published_to")
+    if published_from and published_to and published_from > published_to:
+        raise InvalidRequestError(
+            f"published_from ({published_from}) is after published_to ({published_to})."
+        )
+    return Filters(
+        published_from,
+        published_to,
+        _names(data.get("outlets"), "outlets"),
+        _names(data.get("sources"), "sources"),
+    )
+
+
+def _iso_day(value: object, name: str) -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except ValueError:
+        raise InvalidRequestError(
+            f"{name} must be a date like 2025-03-06, not {str(value)[:40]!r}."
+        ) from None
+
+
+def _names(value: object, name: str) -> tuple[str, ...]:
+    if value in (None, "", [], ()):
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise InvalidRequestError(f"{name} must be a list of names.")
+    if len(value) > MAX_FILTER_VALUES:
+        raise InvalidRequestError(f"{name} may list at most {MAX_FILTER_VALUES} values.")
+    return tuple(dict.fromkeys(" ".join(item.split())[:200] for item in value if item.strip()))
 
 
 def normalize_history(history: object, max_chars: int = 2000) -> list[dict[str, str]]:

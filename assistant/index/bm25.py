@@ -44,15 +44,20 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, query: str, k: int, *, tokens: Sequence[str] | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, k: int, *, tokens: Sequence[str] | None = None, mask: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
         """Chunk ids with BM25 scores, best first; only chunks sharing a term with the query. ``tokens``
-        are the query's keyword tokens when the caller has them already."""
+        are the query's keyword tokens when the caller has them already; ``mask`` (one flag per chunk, in
+        ``ids`` order) keeps only the chunks a filter admits."""
         if not self.ids or k <= 0:  # an empty index has no vocabulary at all
             return []
         tokens = [token for token in tokens or keyword_tokens(query) if token in self._bm25.vocab_dict]  # type: ignore[attr-defined]
         if not tokens:
             return []
         scores = self._bm25.get_scores(tokens)  # type: ignore[attr-defined]
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
         k = min(k, len(self.ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

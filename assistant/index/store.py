@@ -409,6 +409,8 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "index": chunk.index,
         "doc_version": chunk.doc_version,
         "text_hash": text_hash(chunk.context_text),
+        "outlet": chunk.outlet,
+        "published": chunk.published,
     }
 
 
@@ -422,6 +424,8 @@ def _chunk_from_record(chunk_id: str, text: str, metadata: Mapping[str, Any]) ->
         end=int(metadata["end"]),
         index=int(metadata["index"]),
         doc_version=str(metadata["doc_version"]),
+        outlet=str(metadata.get("outlet", "")),
+        published=str(metadata.get("published", "")),
     )
 
 

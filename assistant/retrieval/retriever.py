@@ -4,14 +4,16 @@ document, and widened to whole sentences of the cleaned document."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from assistant.retrieval.filtered import FilterTable
 from assistant.retrieval.fusion import convex_fusion, reciprocal_rank_fusion, select_chunks
 from assistant.text.question import Question
 from assistant.text.sentences import widen_to_sentences
-from assistant.types import Chunk, Passage, ScoredChunk
+from assistant.types import Chunk, Filters, Passage, ScoredChunk
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -42,6 +44,8 @@ class Retriever:
         # Bounded and thread-safe; keyed by document version, so nothing stale is ever served.
         self.document_text = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._read_document)
         self._sentence_table = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._read_sentences)
+        self._table: FilterTable | None = None
+        self._table_lock = threading.Lock()
 
     @property
     def store(self) -> IndexStore:
@@ -54,12 +58,13 @@ class Retriever:
         k: int | None = None,
         mode: Mode | None = None,
         embedding: Sequence[float] | None = None,
+        filters: Filters | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages for an analysed question (its query) or a plain query text;
-        ``embedding`` is the query's vector when the caller has it."""
+        ``embedding`` is the query's vector when the caller has it; only chunks ``filters`` admits."""
         settings = self._settings
         k = k or settings.top_k
-        fused = self._fused(query, mode, max(settings.candidate_k, k), embedding)
+        fused = self._fused(query, mode, max(settings.candidate_k, k), embedding, filters)
         selected = select_chunks([hit.chunk for hit in fused.hits], k, settings.max_chunks_per_document)
         return [
             self._passage(
@@ -92,13 +97,19 @@ class Retriever:
         return list(best.items())
 
     def _fused(
-        self, query: Question | str, mode: Mode | None, candidates: int, embedding: Sequence[float] | None
+        self,
+        query: Question | str,
+        mode: Mode | None,
+        candidates: int,
+        embedding: Sequence[float] | None,
+        filters: Filters | None = None,
     ) -> _Fused:
-        """Dense and/or keyword candidates of live chunks, fused."""
+        """Dense and/or keyword candidates of live chunks (those ``filters`` admits), fused."""
         settings = self._settings
         text, tokens = (query.query, query.query_tokens) if isinstance(query, Question) else (query, None)
         self._store.sync()
         mode = mode or settings.retrieval_mode
+        table = self.filter_table() if filters is not None and filters.active else None
         rankings: list[list[tuple[str, float]]] = []
         weights: list[float] = []
         chunks: dict[str, Chunk] = {}
@@ -106,14 +117,19 @@ class Retriever:
         keyword_ranks: dict[str, int] = {}
         if mode in ("hybrid", "dense"):
             vector = embedding if embedding is not None else self._embeddings.embed_query(text)
-            found = self._store.dense_search(vector, candidates)
+            found = (
+                table.dense_search(vector, candidates, filters)  # type: ignore[arg-type]
+                if table is not None
+                else self._store.dense_search(vector, candidates)
+            )
             chunks.update((hit.chunk.id, hit.chunk) for hit in found)
             rankings.append([(hit.chunk.id, hit.score) for hit in found])
             weights.append(settings.dense_weight)
             dense_ranks = {hit.chunk.id: rank for rank, hit in enumerate(found, start=1)}
         if mode in ("hybrid", "keyword"):
             live = self._store.live_versions()
-            hits = self._store.keyword_index().search(text, candidates, tokens=tokens)
+            mask = table.keyword_mask(filters) if table is not None else None  # type: ignore[arg-type]
+            hits = self._store.keyword_index().search(text, candidates, tokens=tokens, mask=mask)
             missing = [chunk_id for chunk_id, _ in hits if chunk_id not in chunks]
             chunks.update(
                 (c.id, c) for c in self._store.get_chunks(missing) if live.get(c.source) == c.doc_version
@@ -129,6 +145,20 @@ class Retriever:
         return _Fused(
             [ScoredChunk(chunks[i], score) for i, score in fused], dict(fused), dense_ranks, keyword_ranks
         )
+
+    def filter_table(self) -> FilterTable:
+        """The live chunks as filters see them, read once per index state."""
+        keywords = self._store.keyword_index()
+        with self._table_lock:
+            table = self._table
+            if table is None or table.state != keywords.state:
+                rows = self._store.iter_live_chunks(include_embeddings=True)
+                table = self._table = FilterTable(keywords.state, rows, keywords.ids)
+        return table
+
+    def filtered_documents(self, filters: Filters) -> int:
+        """How many indexed documents ``filters`` admits."""
+        return self.filter_table().documents(filters)
 
     def _read_document(self, source: str, version: str) -> str:
         """The cleaned text of a document (``document_text``, cached per version)."""

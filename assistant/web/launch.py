@@ -85,6 +85,7 @@ PAGE_CSS = """
              margin: 0.4rem 0; transition: box-shadow 0.3s; }
 .nd-source-head { font-size: 0.95rem; }
 .nd-number { font-weight: 700; color: var(--color-accent); }
+.nd-source-byline { font-size: 0.85rem; margin-top: 0.1rem; }
 .nd-source-meta { font-size: 0.8rem; opacity: 0.8; margin: 0.15rem 0 0.3rem; }
 .nd-passage { margin: 0; padding-left: 0.6rem; border-left: 3px solid var(--border-color-primary);
               font-size: 0.9rem; line-height: 1.45; }

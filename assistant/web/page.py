@@ -91,11 +91,16 @@ def create_demo(services: AppServices) -> gr.Blocks:
         chat_history: list[dict[str, str]] | None = None,
         top_k: int | None = None,
         retrieval_mode: str | None = None,
+        filters: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Answer a question about the news articles. Returns the answer (markdown with markers [n]),
-        its citations (marker [n] is citations[n-1]: source, title, quote, start, end, score), whether
-        the documents did not answer (abstained), and what answered."""
+        its citations (marker [n] is citations[n-1]: source, title, quote, start, end, score, outlet,
+        published), whether the documents did not answer (abstained), and what answered. ``filters``
+        keeps only some articles: {"published_from": "2025-03-01", "published_to": "2025-03-31",
+        "outlets": ["Bloomberg"], "sources": ["business/"]}, every key optional."""
         request = ChatOptions(top_k, retrieval_mode).request(question, tuple(chat_history or ()))
+        if filters:
+            request["filters"] = filters
         try:
             return answer_payload(chain.invoke(request))
         except AssistantError as exc:

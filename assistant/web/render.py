@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from assistant.text.published import source_line
 from assistant.text.sentences import split_sentences
 from assistant.types import Answer, Citation, DocumentRecord, UploadOutcome
 
@@ -93,6 +94,7 @@ def source_card(citation: Citation, turn: int, number: int) -> str:
     return (
         f'<div class="nd-source" id="{source_anchor(turn, number)}">'
         f'<div class="nd-source-head"><span class="nd-number">[{number}]</span> <b>{title}</b></div>'
+        f'<div class="nd-source-byline">{html.escape(source_line(citation.outlet, citation.published))}</div>'
         f'<div class="nd-source-meta"><code>{html.escape(citation.source)}</code> '
         f"<small>characters {citation.start:,}–{citation.end:,}</small></div>"
         f'<blockquote class="nd-passage">{highlighted_passage(citation)}</blockquote>'
