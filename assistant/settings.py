@@ -106,6 +106,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Files larger than this are skipped with a reason (news articles are far smaller).",
     )
+    max_collection_mb: float = Field(
+        default=512.0,
+        gt=0,
+        description="Exports and feeds (.jsonl, .json, .csv, .xml, .rss, .atom) larger than this are skipped "
+        "with a reason; each article in one is held to ASSISTANT_MAX_FILE_MB.",
+    )
+    record_fields: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Extra field names for the parts of an exported article, tried before the common ones, "
+        'as JSON: {"body": ["story_text"], "published": ["ts"]}. Parts: id, title, body, published, '
+        "outlet, author, url.",
+    )
     ingest_batch_chunks: int = Field(
         default=512,
         ge=1,
@@ -237,12 +249,16 @@ class Settings(BaseSettings):
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
 
+    @property
+    def max_collection_bytes(self) -> int:
+        return int(self.max_collection_mb * 1024 * 1024)
+
 
 def describe_settings() -> list[tuple[str, str, str]]:
     """(environment variable, default, description) for every setting: the README configuration table."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = field.get_default(call_default_factory=True)
         if isinstance(default, Path):
             default = default.relative_to(PROJECT_ROOT) if default.is_relative_to(PROJECT_ROOT) else default
         alias = field.validation_alias

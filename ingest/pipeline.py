@@ -12,6 +12,7 @@ One run, under a file lock:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import AssistantError, IndexMismatchError, IndexUnavailableError
+from assistant.errors import AssistantError, ConfigurationError, IndexMismatchError, IndexUnavailableError
 from assistant.index.lease import writer_lock
 from assistant.index.store import IndexStore, text_hash
 from assistant.providers import embedding_dimension, make_embeddings, token_encoding
@@ -34,7 +35,18 @@ from assistant.text.sentences import candidate_spans
 from assistant.types import Chunk, DocumentRecord, SentenceVectors
 from ingest.chunking import build_chunks
 from ingest.cleaning import clean_document
-from ingest.loaders import SkipFile, ensure_supported_suffix, load_bytes, normalize_suffix, read_bounded
+from ingest.cleaning.document import CleanedDocument
+from ingest.collections import ArticleRecord, field_names, is_collection, read_collection
+from ingest.loaders import (
+    LoadedText,
+    SkipFile,
+    ensure_supported_suffix,
+    load_bytes,
+    load_html,
+    normalize_suffix,
+    normalize_text,
+    read_bounded,
+)
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -89,7 +101,11 @@ class Scope:
     only: frozenset[str] | None = None
 
     def covers(self, record: DocumentRecord) -> bool:
-        return record.root == str(self.root) and (self.only is None or record.source in self.only)
+        """Whether the run decides about this record: an article of a collection file ("news.jsonl#id")
+        belongs to its file."""
+        if record.root != str(self.root):
+            return False
+        return self.only is None or record.source in self.only or record.source.split("#")[0] in self.only
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +174,61 @@ def prepare_document(
         html_title=loaded.html_title,
         html_meta=loaded.html_meta,
     )
+    return _prepared(file.root, file.source, loaded.kind, cleaned, content_hash, version, settings, existing)
+
+
+def prepare_record(
+    file: SourceFile,
+    record: ArticleRecord,
+    content_hash: str,
+    version: str,
+    settings: Settings,
+    existing: bool,
+) -> PreparedDocument:
+    """Clean and chunk one article of an export or feed (raises SkipFile)."""
+    if record.kind == "html":
+        loaded = load_html(record.body, "utf-8")
+    else:
+        loaded = LoadedText(text=normalize_text(record.body), kind="text", encoding="utf-8")
+    cleaned = clean_document(
+        loaded.text,
+        kind=loaded.kind,
+        fallback_title=record.title or record.key,
+        html_title=record.title or loaded.html_title,
+        html_meta=loaded.html_meta,
+        fields=record.fields,
+        fields_via="record-field",
+    )
+    source = record_source(file.source, record.key)
+    return _prepared(file.root, source, loaded.kind, cleaned, content_hash, version, settings, existing)
+
+
+def record_source(file_source: str, key: str) -> str:
+    """The citation key of an article in a collection file: "exports/news.jsonl#<id>"."""
+    return f"{file_source}#{key}"
+
+
+def record_hash(record: ArticleRecord) -> str:
+    payload = json.dumps([record.title, record.body, record.kind, record.fields], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _prepared(
+    root: Path,
+    source: str,
+    kind: str,
+    cleaned: CleanedDocument,
+    content_hash: str,
+    version: str,
+    settings: Settings,
+    existing: bool,
+) -> PreparedDocument:
     if not cleaned.text.strip():
         raise SkipFile("no text left after removing boilerplate")
     encoding = token_encoding()
     chunks = build_chunks(
         cleaned.text,
-        source=file.source,
+        source=source,
         title=cleaned.title,
         doc_version=version,
         count_tokens=lambda text: len(encoding.encode_ordinary(text)),
@@ -173,15 +238,15 @@ def prepare_document(
         published=cleaned.facts.published,
     )
     record = DocumentRecord(
-        source=file.source,
+        source=source,
         title=cleaned.title,
         doc_version=version,
         content_hash=content_hash,
-        root=str(file.root),
+        root=str(root),
         chunk_count=len(chunks),
         chars=len(cleaned.text),
         ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        kind=loaded.kind,
+        kind=kind,
         urls=cleaned.urls,
         outlets=cleaned.outlets,
         dates=cleaned.dates,
@@ -332,6 +397,10 @@ class Ingestor:
         self._embedder = _Embedder(factory)
         self._progress = progress or (lambda event, amount: None)
         self._on_wait = on_wait or (lambda message: log.warning(message))
+        try:
+            self._record_names = field_names(settings.record_fields)
+        except ValueError as exc:
+            raise ConfigurationError(f"ASSISTANT_RECORD_FIELDS: {exc}") from None
 
     def run(
         self, paths: Sequence[Path] | None = None, *, prune: bool = False, rebuild: bool = False
@@ -389,12 +458,7 @@ class Ingestor:
         batch: list[PreparedDocument] = []
         writing: tuple[list[PreparedDocument], _Vectors] | None = None  # embedding in the background
         try:
-            for file in files:
-                seen.add(file.source)
-                prepared = self._prepare(file, known.get(file.source), pipeline, report)
-                self._progress("file", 1)
-                if prepared is None:
-                    continue
+            for prepared in self._documents(files, known, pipeline, report, seen):
                 batch.append(prepared)
                 if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
                     writing = self._step(store, batch, writing, report)
@@ -419,6 +483,76 @@ class Ingestor:
             log.info("finishing an interrupted ingest: %d document(s)", len(pending))
             store.delete_stale_chunks(pending)
             store.clear_pending(pending)
+
+    def _documents(
+        self,
+        files: list[SourceFile],
+        known: dict[str, DocumentRecord],
+        pipeline: str,
+        report: IngestReport,
+        seen: set[str],
+    ) -> Iterator[PreparedDocument]:
+        """The changed documents of the files, in order; ``seen`` collects every source still present."""
+        for file in files:
+            if is_collection(file.path.suffix):
+                yield from self._collection(file, known, pipeline, report, seen)
+            else:
+                seen.add(file.source)
+                prepared = self._prepare(file, known.get(file.source), pipeline, report)
+                if prepared is not None:
+                    yield prepared
+            self._progress("file", 1)
+
+    def _collection(
+        self,
+        file: SourceFile,
+        known: dict[str, DocumentRecord],
+        pipeline: str,
+        report: IngestReport,
+        seen: set[str],
+    ) -> Iterator[PreparedDocument]:
+        """The changed articles of an export or feed. When the file cannot be read at all, its indexed
+        articles are kept; an article that cannot be read now keeps its indexed version too, and while a
+        row that can't be identified (not JSON, no id) is in the file, no indexed article of it is removed."""
+        indexed = [source for source in known if source.split("#")[0] == file.source and "#" in source]
+        try:
+            data = read_bounded(file.path, max_bytes=self.settings.max_collection_bytes)
+            read = read_collection(
+                data, file.path.suffix, names=self._record_names, max_body_chars=self.settings.max_file_bytes
+            )
+        except SkipFile as skip:
+            seen.update(indexed)
+            kept = f" (its {len(indexed)} indexed article(s) are kept)" if indexed else ""
+            report.files_skipped += 1
+            report.skipped.append({"source": file.source, "reason": f"{skip}{kept}"})
+            return
+        if any(not key for _, _, key in read.skipped):
+            seen.update(indexed)  # a row that can't be told apart may be any indexed article: keep them
+        for where, why, key in read.skipped:
+            source = record_source(file.source, key) if key else ""
+            kept = source in known
+            if kept:
+                seen.add(source)
+            report.files_skipped += 1
+            reason = why + (" (the indexed version is kept)" if kept else "")
+            report.skipped.append({"source": f"{file.source} ({where})", "reason": reason})
+        for record in read.records:
+            source = record_source(file.source, record.key)
+            seen.add(source)
+            existing = known.get(source)
+            content_hash = record_hash(record)
+            version = document_version(content_hash, pipeline)
+            if existing is not None and existing.doc_version == version and existing.root == str(file.root):
+                report.files_unchanged += 1
+                continue
+            try:
+                yield prepare_record(file, record, content_hash, version, self.settings, existing is not None)
+            except SkipFile as skip:
+                if existing is not None:
+                    seen.add(source)
+                report.files_skipped += 1
+                reason = str(skip) + (" (the indexed version is kept)" if existing is not None else "")
+                report.skipped.append({"source": source, "reason": reason})
 
     def _prepare(
         self, file: SourceFile, existing: DocumentRecord | None, pipeline: str, report: IngestReport
