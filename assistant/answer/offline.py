@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.text.answer_types import CUES, CURRENCY, DATE, MONEY_TERMS, NUMBER, STRICT_TYPES, TITLES
+from assistant.text.days import states_any
 from assistant.text.injection import is_instruction
 from assistant.text.question import Question
 from assistant.text.sentences import candidate_spans
@@ -43,6 +44,7 @@ class OfflineWeights:
     neighbour_ratio: float = (
         0.5  # the best sentence's neighbour joins it when it scores this share of the best
     )
+    day_match: float = 0.25  # the sentence states a calendar day the question names ("on Feb. 12")
 
 
 DEFAULT_WEIGHTS = OfflineWeights()
@@ -91,6 +93,7 @@ class Candidate:
     similarity: float  # semantic similarity to the question (0 when not computed)
     typed: bool  # it holds the kind of answer asked for
     score: float
+    on_day: bool = False  # it states a calendar day the question names
 
 
 def coverage(terms: frozenset[str], weights: Mapping[str, float]) -> float:
@@ -120,11 +123,13 @@ def candidates(
         terms = frozenset(keyword_tokens(text))
         cov = coverage(terms, term_weights)
         typed = matches_type(text, question, terms)
+        on_day = states_any(text, question.days)
         share = weights.similarity_share
         relevance = (1 - share) * cov + share * max(sim, 0.0) if similarity else cov
         score = (
             weights.relevance * relevance
             + weights.answer_type * (1.0 if typed else 0.0)
+            + (weights.day_match if on_day else 0.0)
             - (weights.listing_penalty if _LISTING.search(text) else 0.0)
             - (weights.heading_penalty if text[-1] not in ".!?…\"'”’)" else 0.0)
         )
@@ -139,6 +144,7 @@ def candidates(
                 max(sim, 0.0),
                 typed,
                 score,
+                on_day,
             )
         )
     return sorted(found, key=lambda c: -c.score)
@@ -148,9 +154,12 @@ def evidence(question: Question, ranked: Sequence[Candidate], semantic: bool = T
     """How strongly the passages answer the question (0..1): the semantic similarity of the closest
     sentence (its term coverage when no similarity was computed). For "when" / "how many" / "who",
     only sentences holding a date, a count of the thing asked about or a new name count, and the best
-    sentence must be one of them."""
+    sentence must be one of them. A question naming a day ("What happened on February 12?") is answered
+    by what a sentence stating that day says."""
     if not ranked:
         return 0.0
+    if question.days and ranked[0].on_day:
+        return 1.0
     typed = list(ranked)
     if question.answer_type in STRICT_TYPES:
         typed = [c for c in ranked if c.typed]

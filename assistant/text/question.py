@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from assistant.text.answer_types import DATE, counted_terms, expected_answer_type
+from assistant.text.days import MONTHS, Day, mentioned_days
 from assistant.text.injection import asks_to_override
 from assistant.text.tokens import keyword_tokens
 
@@ -71,6 +72,7 @@ class Question:
     counted: frozenset[str]  # what a "how many / how much" question counts
     names: tuple[QuestionName, ...]  # capitalised words the documents must know (not demonyms)
     dates: tuple[str, ...]  # the date expressions it holds ("February 12", "2025", "last week")
+    days: tuple[Day, ...]  # the calendar days it names, in any form ("Feb. 12" -> (2, 12, None))
     refusal: str | None  # "instructions" or "task" when it is not a question about the documents
     follows_up: bool  # it leans on the conversation ("Who proposed it?")
     context: str  # the earlier turns' text it leans on ("" for a standalone question)
@@ -106,6 +108,7 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
         counted=frozenset(counted_terms(text)),
         names=question_names(text),
         dates=tuple(match.group(0).strip() for match in DATE.finditer(text)),
+        days=tuple(sorted(mentioned_days(text), key=lambda day: (day[0], day[1], day[2] or 0))),
         refusal=refusal_reason(text),
         follows_up=follows_up,
         context=context,
@@ -136,7 +139,7 @@ def refusal_reason(question: str) -> str | None:
 def question_names(question: str) -> tuple[QuestionName, ...]:
     names = []
     for match in _QUESTION_NAME.finditer(question):
-        if not _DEMONYM.search(match.group(0)):
+        if not _DEMONYM.search(match.group(0)) and match.group(0).lower() not in MONTHS:  # dates are no names
             names.append(QuestionName(match.group(0), tuple(keyword_tokens(match.group(0)))))
     return tuple(names)
 

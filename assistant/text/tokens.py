@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 
 # Bump when tokenization changes: cached indexes built with another version are rebuilt.
-TOKENIZER_VERSION = "words-lower-stop-irregular-snowball-en-3"
+TOKENIZER_VERSION = "words-lower-stop-irregular-snowball-en-months-4"
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 STOPWORDS = frozenset(
@@ -144,13 +144,25 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 _DOTTED_ACRONYM = re.compile(r"\b((?:[A-Z]\.){2,})")
 _UNITED_STATES = re.compile(r"\bUnited States\b")
+# A month abbreviated before or after a day ("Feb. 12", "12 Sept") is the month's name ("February").
+_MONTH_NAMES = {
+    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "jun": "June", "jul": "July",
+    "aug": "August", "sep": "September", "sept": "September", "oct": "October", "nov": "November",
+    "dec": "December",
+}  # fmt: skip
+_ABBREVIATED_MONTH = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?(?=\s+\d{1,2}\b)|(?<=\d\s)(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?",
+    re.IGNORECASE,
+)
 
 
 def keyword_tokens(text: str) -> list[str]:
     """Lower-cased word tokens without stop words, Snowball-stemmed ("talks" and "talk" match).
 
-    Dotted acronyms are joined ("U.S." and "US" match) and "United States" also counts as "US"."""
+    Dotted acronyms are joined ("U.S." and "US" match), "United States" also counts as "US", and a month
+    abbreviated next to a day is its name ("Feb. 12" and "February 12" match)."""
     text = _DOTTED_ACRONYM.sub(lambda m: m.group(1).replace(".", "") + " ", text)
     text = _UNITED_STATES.sub("United States US", text)
+    text = _ABBREVIATED_MONTH.sub(lambda m: _MONTH_NAMES[(m.group(1) or m.group(2)).lower()], text)
     words = [IRREGULAR_VERBS.get(word, word).replace("’", "'") for word in _WORD.findall(text.lower())]
     return _stemmer().stemWords([word for word in words if word not in STOPWORDS])

@@ -172,3 +172,13 @@ def test_readme_documents_every_setting() -> None:
     readme = (PROJECT / "README.md").read_text()
     missing = [name for name, _, _ in describe_settings() if f"`{name}`" not in readme]
     assert not missing, f"README configuration table lacks {missing}"
+
+
+@pytest.mark.parametrize("question", ["What happened on February 12?", "what happened on 12 Feb"])
+def test_a_question_about_a_day_is_answered_by_what_the_articles_say_of_that_day(
+    seed_chain, question: str
+) -> None:
+    answer = seed_chain.invoke({"question": question})
+    assert not answer.abstained
+    assert answer.answer.startswith("Following phone calls with his counterparts on Feb. 12")
+    assert seed_chain.invoke({"question": "What happened on February 13?"}).abstained

@@ -57,7 +57,8 @@ def test_requests_that_are_not_questions_are_refused(request_text: str, reason: 
 def test_a_question_is_analysed_once_into_everything_the_turn_needs() -> None:
     question = analyse_question("Who did Trump send to Kyiv on February 12?")
     assert question.answer_type == "name"
-    assert [name.text for name in question.names] == ["Trump", "Kyiv", "February"]
+    assert [name.text for name in question.names] == ["Trump", "Kyiv"]  # a month is no name
+    assert question.days == ((2, 12, None),)
     assert question.dates == ("February 12",)
     assert question.tokens == ("trump", "send", "kyiv", "februari", "12")
     assert question.refusal is None and not question.follows_up
