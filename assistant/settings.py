@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -161,6 +162,11 @@ class Settings(BaseSettings):
     )
 
     # --- answering ------------------------------------------------------------------------------------
+    reference_date: dt.date | None = Field(
+        default=None,
+        description="The day relative times in questions count from ('last week', 'since March 1'); "
+        "default: the newest publication date in the index.",
+    )
     max_question_chars: int = Field(
         default=2000, ge=50, description="Longer questions are cut to this length before embedding."
     )

@@ -123,6 +123,9 @@ class Filters:
     published_to: str = ""  # ISO day, inclusive
     outlets: tuple[str, ...] = ()  # any of these outlets (case and a leading "The" ignored)
     sources: tuple[str, ...] = ()  # any of these source path prefixes ("business/")
+    # The date range also admits documents of unknown publication date whose text states a full date in
+    # it: for a period read from the question ("in March 2025"), not for a filter a caller sets.
+    undated_mentions: bool = False
 
     @property
     def active(self) -> bool:
@@ -137,7 +140,14 @@ class Filters:
             else:
                 span = f"published from {self.published_from}" if self.published_from else ""
                 span = span or f"published until {self.published_to}"
-            found.append((span, Filters(self.published_from, self.published_to)))
+            if self.undated_mentions:
+                span += " (or undated and stating a day in it)"
+            found.append(
+                (
+                    span,
+                    Filters(self.published_from, self.published_to, undated_mentions=self.undated_mentions),
+                )
+            )
         if self.outlets:
             found.append((f"outlet {' or '.join(self.outlets)}", Filters(outlets=self.outlets)))
         if self.sources:

@@ -28,10 +28,12 @@ from assistant.answer.offline import DEFAULT_WEIGHTS, OfflineWeights, answer_off
 from assistant.answer.prompts import load_prompt
 from assistant.answer.request import Request
 from assistant.index.store import IndexStore
+from assistant.retrieval.recency import newest_first
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
 from assistant.text.question import Question, analyse_question
-from assistant.types import Answer, Passage
+from assistant.text.when import TimeScope, may_name_time, time_scope
+from assistant.types import Answer, Filters, Passage
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -125,6 +127,9 @@ class _Turn:
     question: Question  # analysed once; its query is what retrieval used
     vector: Sequence[float]
     passages: list[Passage]
+    filters: Filters  # the request's, narrowed by the period the question names
+    said: str = ""  # what the turn tells the user about the time it looked at
+    latest: bool = False  # the question asks for the newest reports
 
 
 class NewsdeskChain(Runnable[dict[str, Any], Answer]):
@@ -169,18 +174,19 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         budget = self.services.settings.llm_budget_s
         deadline = time.monotonic() + budget - min(FALLBACK_RESERVE_S, budget / 4)
         turn = self._retrieve(request, use_llm, deadline)
-        filters = request.filters
-        if filters.active and not turn.passages:
+        if turn.filters.active and not turn.passages:
             yield self._filtered_out(turn)
             return
+        filters = request.filters
         notice = f"Only articles with {filters.describe()}." if filters.active else ""
+        notice = " ".join(part for part in (notice, turn.said) if part)
         answers = self._llm(turn, deadline) if use_llm else _progressively(self._offline(turn))
         for answer in answers:
             yield replace(answer, notice=" ".join(filter(None, (answer.notice, notice))))
 
     def _filtered_out(self, turn: _Turn) -> Answer:
         """The abstention when the filters leave nothing to read, naming the filter that emptied it."""
-        filters = turn.request.filters
+        filters = turn.filters
         retriever = self.services.retriever
         if retriever.filtered_documents(filters):
             why = f"No passage of the articles with {filters.describe()} matches the question."
@@ -203,14 +209,48 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             if condensed:
                 question = question.with_query(condensed[:limit])
         vector = self.services.embeddings.embed_query(question.query)
-        passages = self.services.retriever.search(
+        retriever = self.services.retriever
+        scope = self._time_scope(question)
+        filters, said = request.filters, ""
+        if (
+            scope is not None
+            and scope.has_range
+            and not request.filters.published_from + request.filters.published_to
+        ):
+            period = replace(
+                filters,
+                published_from=scope.published_from,
+                published_to=scope.published_to,
+                undated_mentions=True,
+            )
+            if retriever.filtered_documents(period):
+                filters, said = period, f"Looking at {scope.describe()}."
+            else:
+                said = f"No article is dated {scope.span()}, so all were searched."
+        elif scope is not None and scope.latest:
+            said = "Newest reports first."
+        passages = retriever.search(
             question,
             k=request.top_k,
             mode=request.mode,  # type: ignore[arg-type]
             embedding=vector,
-            filters=request.filters,
+            filters=filters,
         )
-        return _Turn(request, question, vector, passages)
+        latest = scope is not None and scope.latest
+        if latest:
+            passages = newest_first(passages)
+        return _Turn(request, question, vector, passages, filters, said, latest)
+
+    def _time_scope(self, question: Question) -> TimeScope | None:
+        """The period the question names, counted from the reference day; none in an index where no
+        article has a publication date."""
+        if not may_name_time(question.text):
+            return None
+        retriever = self.services.retriever
+        if retriever.filter_table().newest_published() is None:
+            return None
+        configured = self.services.settings.reference_date
+        return time_scope(question.text, lambda: configured or retriever.filter_table().newest_published())
 
     # --- the two answerers ------------------------------------------------------------------------------
     def _offline(self, turn: _Turn) -> Answer:
@@ -228,6 +268,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             min_support=services.settings.min_support,
             known=keywords.has,
             weights=services.offline_weights,
+            newest_first=turn.latest,
         )
         return replace(answer, question=turn.question.query)
 

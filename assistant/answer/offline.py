@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from assistant.retrieval.recency import NEAR_BEST
 from assistant.text.answer_types import CUES, CURRENCY, DATE, MONEY_TERMS, NUMBER, STRICT_TYPES, TITLES
 from assistant.text.days import states_any
 from assistant.text.injection import is_instruction
@@ -202,6 +203,20 @@ def pick_sentences(
     return chosen
 
 
+def newest_among_best(
+    ranked: Sequence[Candidate], passages: Sequence[Passage], near_best: float = NEAR_BEST
+) -> list[Candidate]:
+    """For "the latest on …": among the sentences scoring nearly as well as the best, those of the newest
+    report first (undated after dated); the rest keep their order."""
+    if not ranked:
+        return []
+    best = ranked[0].score
+    close = [c for c in ranked if c.score >= near_best * best]
+    rest = [c for c in ranked if c.score < near_best * best]
+    close.sort(key=lambda c: passages[c.passage].published or "", reverse=True)
+    return close + rest
+
+
 def _adjacent(a: Candidate, b: Candidate, passages: Sequence[Passage]) -> bool:
     same_document = passages[a.passage].source == passages[b.passage].source
     return same_document and (0 <= a.start - b.end <= 3 or 0 <= b.start - a.end <= 3)
@@ -287,10 +302,15 @@ def is_fragment(sentence: str) -> bool:
 
 
 def missing_years(question: Question, passages: Sequence[Passage]) -> list[str]:
-    """Years the question is pinned to that no retrieved passage holds ("Who won the 2023 Rugby World
-    Cup?" over articles of 2004): the passages are about another time, so they don't answer it."""
+    """Years the question is pinned to that no retrieved passage holds, in its text or its publication
+    date ("Who won the 2023 Rugby World Cup?" over articles of 2004): the passages are about another
+    time, so they don't answer it."""
     years = dict.fromkeys(match.group(0) for match in YEAR.finditer(question.text))
-    return [year for year in years if not any(year in passage.text for passage in passages)]
+    return [
+        year
+        for year in years
+        if not any(year in passage.text or passage.published.startswith(year) for passage in passages)
+    ]
 
 
 def unknown_names(question: Question, known: Callable[[str], bool]) -> list[str]:
@@ -326,6 +346,7 @@ def answer_offline(
     min_support: float = 0.35,
     known: Callable[[str], bool] | None = None,
     weights: OfflineWeights = DEFAULT_WEIGHTS,
+    newest_first: bool = False,
 ) -> Answer:
     """A grounded extractive answer, or an abstention. ``term_weight`` says how much a term counts (the
     index's IDF); ``known`` tells whether any indexed document holds a term, and a question naming
@@ -345,6 +366,8 @@ def answer_offline(
     ranked = candidates(question, passages, question.term_weights(term_weight), similarity, weights)
     if evidence(question, ranked, semantic=similarity is not None) < min_support:
         return abstain(abstention(None))
+    if newest_first:
+        ranked = newest_among_best(ranked, passages)
     chosen = pick_sentences(ranked, passages, max_sentences, weights)
     text, citations = compose(chosen, passages, ranked, weights)
     return Answer(text, citations, question=question.text, passages=tuple(passages))

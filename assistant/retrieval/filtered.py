@@ -7,9 +7,10 @@ filtered query is one matrix product over the rows the filter admits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,8 +38,13 @@ class FilterTable:
     """The live chunks of one index state with their vectors, outlets, sources and publication bounds."""
 
     def __init__(
-        self, state: str, rows: Iterable[tuple[Chunk, Sequence[float] | None]], keyword_ids: Sequence[str]
+        self,
+        state: str,
+        rows: Iterable[tuple[Chunk, Sequence[float] | None]],
+        keyword_ids: Sequence[str],
+        stated_dates: Mapping[str, Sequence[str]] | None = None,
     ):
+        """``stated_dates``: the full dates (ISO) each document's text states, by source."""
         self.state = state
         chunks: list[Chunk] = []
         vectors: list[Sequence[float]] = []
@@ -55,6 +61,11 @@ class FilterTable:
         self._last_day = np.array([b[1] for b in bounds], dtype=np.int64)
         row = {c.id: i for i, c in enumerate(chunks)}
         self._keyword_rows = np.array([row.get(chunk_id, -1) for chunk_id in keyword_ids], dtype=np.int64)
+        self._stated = {
+            source: np.array([day_number(day) for day in days], dtype=np.int64)
+            for source, days in (stated_dates or {}).items()
+            if days
+        }
         self.mask = functools.lru_cache(maxsize=64)(self._mask)
 
     def _mask(self, filters: Filters) -> np.ndarray:
@@ -64,13 +75,25 @@ class FilterTable:
             known = self._first_day > 0
             low = day_number(filters.published_from) if filters.published_from else 0
             high = day_number(filters.published_to) if filters.published_to else 99_991_231
-            keep &= known & (self._last_day >= low) & (self._first_day <= high)
+            inside = known & (self._last_day >= low) & (self._first_day <= high)
+            if filters.undated_mentions:
+                mentioning = [s for s, days in self._stated.items() if ((days >= low) & (days <= high)).any()]
+                inside |= ~known & np.isin(self._sources, mentioning)
+            keep &= inside
         if filters.outlets:
             keep &= np.isin(self._outlets, [outlet_key(o) for o in filters.outlets])
         if filters.sources:
             prefixes = tuple(source_prefix(p) for p in filters.sources)
             keep &= np.fromiter((s.startswith(prefixes) for s in self._sources), bool, len(self._sources))
         return keep
+
+    def newest_published(self) -> dt.date | None:
+        """The newest publication day in the index (the first day of a month- or year-precise one)."""
+        known = self._first_day[self._first_day > 0]
+        if not len(known):
+            return None
+        value = int(known.max())
+        return dt.date(value // 10000, value // 100 % 100, value % 100)
 
     def documents(self, filters: Filters) -> int:
         """How many documents the filter admits."""

@@ -153,7 +153,8 @@ class Retriever:
             table = self._table
             if table is None or table.state != keywords.state:
                 rows = self._store.iter_live_chunks(include_embeddings=True)
-                table = self._table = FilterTable(keywords.state, rows, keywords.ids)
+                stated = {source: record.dates for source, record in self._store.documents().items()}
+                table = self._table = FilterTable(keywords.state, rows, keywords.ids, stated)
         return table
 
     def filtered_documents(self, filters: Filters) -> int:

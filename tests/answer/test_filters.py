@@ -118,3 +118,26 @@ def test_the_cli_takes_filters_and_shows_outlet_and_date(news) -> None:  # type:
         and "published_from must be a date" in bad.stderr
         and "Traceback" not in bad.stderr
     )
+
+
+def test_a_period_in_the_question_becomes_a_filter_and_the_answer_says_so(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    answer = chain.invoke({"question": "What happened to the minerals deal in February 2025?"})
+    assert {c.source for c in answer.citations} == {"business/minerals-times.md"}
+    assert "Looking at reports from 1 Feb 2025 to 28 Feb 2025." in answer.notice
+    # counted from the newest publication date in the index (12 Mar 2025): "last month" is February
+    assert "from 1 Feb 2025 to 28 Feb 2025" in chain.invoke({"question": "What stalled last month?"}).notice
+    nothing = chain.invoke({"question": "What happened to the minerals deal in 2023?"})
+    assert "No article is dated from 1 Jan 2023 to 31 Dec 2023, so all were searched." in nothing.notice
+    assert nothing.abstained  # and no passage holds 2023 either
+
+
+def test_latest_puts_the_newest_relevant_report_first(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    answer = chain.invoke({"question": "What is the latest on the minerals deal talks?"})
+    assert "Newest reports first." in answer.notice
+    # the Bloomberg report of 6 March is less similar than the Financial Times one of 20 February, but
+    # relevant enough (over NEAR_BEST of the best): it leads; the Reuters one of 12 March is about Kursk
+    assert answer.citations[0].source == "business/minerals-bloomberg.md"
+    assert answer.passages[0].source == "business/minerals-bloomberg.md"
+    assert "world/kursk.txt" not in {c.source for c in answer.citations}

@@ -1,0 +1,183 @@
+"""Time in a question: a period it asks about ("in March 2025", "last week", "since March 1", "in 2024")
+becomes a range of publication days, resolved against a reference day (the newest publication date in
+the index unless set); "latest" / "most recent" asks for newer reports first. Pure functions: the
+question path stays free of a date library's import (dateparser reads the looser dates of records and
+feeds at ingest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.text.days import MONTHS
+
+_MONTH_WORD = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_LATEST = re.compile(r"\b(latest|most recent|newest|most up[- ]to[- ]date|recent(?:ly)?)\b", re.IGNORECASE)
+_RELATIVE = re.compile(
+    r"\b(?P<which>last|past|this|previous)\s+(?:(?P<n>\d{1,3}|two|three|four|five|six|seven)\s+)?"
+    r"(?P<unit>days?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
+_YESTERDAY = re.compile(r"\b(yesterday|today)\b", re.IGNORECASE)
+_SINCE = re.compile(
+    rf"\b(?P<word>since|after|before|until|till)\s+(?P<date>{_MONTH_WORD}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
+    rf"(?:,?\s+(?:19|20)\d\d)?|\d{{1,2}}\s+{_MONTH_WORD}(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_IN_MONTH = re.compile(
+    rf"\b(?:in|during|throughout|from)\s+(?:early\s+|late\s+|mid-?)?(?P<month>{_MONTH_WORD})(?:\s+(?P<year>(?:19|20)\d\d))?\b"
+    r"(?!\s+\d)",
+    re.IGNORECASE,
+)
+_IN_YEAR = re.compile(r"\b(?:in|during|throughout)\s+(?P<year>(?:19|20)\d\d)\b", re.IGNORECASE)
+_WORD_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeScope:
+    """What a question says about time: a range of publication days and/or a wish for the latest."""
+
+    published_from: str = ""  # ISO day, inclusive; "" for open
+    published_to: str = ""
+    latest: bool = False
+    said: str = ""  # the words of the question it comes from ("last week")
+
+    @property
+    def has_range(self) -> bool:
+        return bool(self.published_from or self.published_to)
+
+    def span(self) -> str:
+        """'from 1 Mar 2025 to 31 Mar 2025', 'since 1 Mar 2025', 'until 28 Feb 2025', 'on 11 Mar 2025'."""
+        start, end = _shown(self.published_from), _shown(self.published_to)
+        if start and end:
+            return f"on {start}" if start == end else f"from {start} to {end}"
+        if start or end:
+            return f"since {start}" if start else f"until {end}"
+        return ""
+
+    def describe(self) -> str:
+        """'reports from 1 Mar 2025 to 31 Mar 2025', 'reports since 1 Mar 2025', 'the newest reports
+        first'."""
+        span = f"reports {self.span()}" if self.has_range else ""
+        latest = "the newest reports first" if self.latest else ""
+        return ", ".join(part for part in (span, latest) if part)
+
+
+def may_name_time(text: str) -> bool:
+    """A cheap first look: whether the question holds any time expression this module reads."""
+    return any(
+        pattern.search(text) for pattern in (_LATEST, _RELATIVE, _YESTERDAY, _SINCE, _IN_MONTH, _IN_YEAR)
+    )
+
+
+def time_scope(text: str, reference: dt.date | Callable[[], dt.date]) -> TimeScope | None:
+    """The time the question asks about, or None when it names no period and doesn't ask for the
+    latest. A day ("on February 12") is not a period: it is matched in the articles' text instead.
+    ``reference`` may be a function: it is called only when the period is relative ("last week")."""
+    latest = bool(_LATEST.search(text))
+    found = _period(text, _Reference(reference))
+    if found is None:
+        return TimeScope(latest=True, said=_LATEST.search(text).group(0)) if latest else None  # type: ignore[union-attr]
+    start, end, said = found
+    return TimeScope(start.isoformat() if start else "", end.isoformat() if end else "", latest, said)
+
+
+class _Reference:
+    """The reference day, asked for only when it is needed."""
+
+    def __init__(self, day: dt.date | Callable[[], dt.date]) -> None:
+        self._day = day
+
+    @functools.cached_property
+    def date(self) -> dt.date:
+        return self._day() if callable(self._day) else self._day
+
+
+def _period(text: str, ref: _Reference) -> tuple[dt.date | None, dt.date | None, str] | None:
+    if match := _RELATIVE.search(text):
+        return (*_relative(match, ref.date), match.group(0))
+    if match := _YESTERDAY.search(text):
+        day = ref.date - dt.timedelta(days=1) if match.group(1).lower() == "yesterday" else ref.date
+        return day, day, match.group(0)
+    if match := _SINCE.search(text):
+        first, last = _span_of(match.group("date"), ref)
+        word = match.group("word").lower()
+        if word in ("since", "after"):
+            return (first if word == "since" else last + dt.timedelta(days=1)), None, match.group(0)
+        return None, (first - dt.timedelta(days=1) if word == "before" else last), match.group(0)
+    if match := _IN_MONTH.search(text):
+        month = MONTHS[match.group("month").lower().rstrip(".")]
+        year = int(match.group("year")) if match.group("year") else _latest_year_of(month, ref.date)
+        return (*_month_span(year, month), match.group(0))
+    if match := _IN_YEAR.search(text):
+        year = int(match.group("year"))
+        return dt.date(year, 1, 1), dt.date(year, 12, 31), match.group(0)
+    return None
+
+
+def _relative(match: re.Match[str], reference: dt.date) -> tuple[dt.date, dt.date]:
+    which, unit = match.group("which").lower(), match.group("unit").lower().rstrip("s")
+    count = match.group("n")
+    n = int(count) if count and count.isdigit() else _WORD_NUMBERS.get((count or "").lower(), 1)
+    if which == "this":
+        if unit == "week":
+            return reference - dt.timedelta(days=reference.weekday()), reference
+        if unit == "month":
+            return reference.replace(day=1), reference
+        if unit == "year":
+            return reference.replace(month=1, day=1), reference
+        return reference, reference
+    if count or which == "past" or unit == "day":  # "the past 3 weeks", "last 10 days": a rolling span
+        days = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * n
+        return reference - dt.timedelta(days=days - 1), reference
+    if unit == "week":  # "last week": the calendar week before this one
+        monday = reference - dt.timedelta(days=reference.weekday() + 7)
+        return monday, monday + dt.timedelta(days=6)
+    if unit == "month":
+        last = reference.replace(day=1) - dt.timedelta(days=1)
+        return last.replace(day=1), last
+    return dt.date(reference.year - 1, 1, 1), dt.date(reference.year - 1, 12, 31)
+
+
+def _span_of(words: str, ref: _Reference) -> tuple[dt.date, dt.date]:
+    """The days a date expression covers: "March 1" one day, "February 2025" a month, "2024" a year. A
+    day or month without a year is the latest one on or before the reference day."""
+    words = " ".join(words.replace(",", " ").split()).lower()
+    year_match = re.search(r"\b((?:19|20)\d\d)\b", words)
+    year = int(year_match.group(1)) if year_match else None
+    month_match = re.search(_MONTH_WORD, words)
+    if month_match is None:
+        assert year is not None  # the pattern allows a bare year or a month
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    month = MONTHS[month_match.group(0).rstrip(".")]
+    day_match = re.search(
+        r"\b(\d{1,2})(?:st|nd|rd|th)?\b", words.replace(year_match.group(1), "") if year_match else words
+    )
+    if day_match is None:
+        return _month_span(year or _latest_year_of(month, ref.date), month)
+    day = int(day_match.group(1))
+    year = year or (ref.date.year if (month, day) <= (ref.date.month, ref.date.day) else ref.date.year - 1)
+    try:
+        first = dt.date(year, month, day)
+    except ValueError:
+        return _month_span(year, month)
+    return first, first
+
+
+def _latest_year_of(month: int, reference: dt.date) -> int:
+    return reference.year if month <= reference.month else reference.year - 1
+
+
+def _month_span(year: int, month: int) -> tuple[dt.date, dt.date]:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, 1), following - dt.timedelta(days=1)
+
+
+def _shown(iso: str) -> str:
+    if not iso:
+        return ""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day.strftime('%b')} {day.year}"

@@ -1,0 +1,53 @@
+"""Periods and 'latest' read from a question, counted from a reference day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from assistant.text.when import may_name_time, time_scope
+
+REFERENCE = dt.date(2025, 3, 12)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end"),
+    [
+        ("What happened in March 2025?", "2025-03-01", "2025-03-31"),
+        ("What happened in February?", "2025-02-01", "2025-02-28"),  # the latest February
+        ("What happened in April?", "2024-04-01", "2024-04-30"),  # April 2025 is after the reference
+        ("What happened in 2024?", "2024-01-01", "2024-12-31"),
+        ("What happened last week?", "2025-03-03", "2025-03-09"),  # the calendar week before
+        ("What happened this week?", "2025-03-10", "2025-03-12"),
+        ("news of the past 3 days", "2025-03-10", "2025-03-12"),
+        ("What did Trump say last month?", "2025-02-01", "2025-02-28"),
+        ("What happened yesterday?", "2025-03-11", "2025-03-11"),
+        ("What has happened since March 1?", "2025-03-01", ""),
+        ("What happened after March 6, 2025?", "2025-03-07", ""),
+        ("What was said before March 2025?", "", "2025-02-28"),
+        ("What was agreed until 12 February?", "", "2025-02-12"),
+    ],
+)
+def test_a_period_becomes_a_range_of_publication_days(question: str, start: str, end: str) -> None:
+    scope = time_scope(question, REFERENCE)
+    assert scope is not None and (scope.published_from, scope.published_to) == (start, end)
+    assert may_name_time(question)
+
+
+def test_latest_asks_for_newer_reports_and_says_so() -> None:
+    scope = time_scope("What's the latest on the minerals deal?", REFERENCE)
+    assert scope is not None and scope.latest and not scope.has_range
+    assert scope.describe() == "the newest reports first"
+    both = time_scope("most recent news in March 2025", REFERENCE)
+    assert (
+        both is not None
+        and both.describe() == "reports from 1 Mar 2025 to 31 Mar 2025, the newest reports first"
+    )
+
+
+def test_a_day_is_no_period_and_the_reference_is_asked_for_only_when_needed() -> None:
+    assert time_scope("What happened on February 12?", REFERENCE) is None
+    assert time_scope("What did Trump say about Putin?", lambda: 1 / 0) is None  # type: ignore[arg-type,return-value]
+    absolute = time_scope("What happened in March 2025?", lambda: 1 / 0)  # type: ignore[arg-type,return-value]
+    assert absolute is not None and absolute.span() == "from 1 Mar 2025 to 31 Mar 2025"
