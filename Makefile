@@ -59,6 +59,11 @@ eval: install-dev
 	$(EVAL_ENV) $(PY) -m assistant.evaluate tests/eval/seed.jsonl --offline --report artifacts/eval \
 		--min hit_at_3=0.95 --min answer_accuracy=0.85 --min citation_precision=0.90 \
 		--min unanswerable_abstained=1 --min answerable_answered=1
+	# Dates, periods, outlets, "latest" and filters, on a small invented corpus of files, an export and a feed.
+	ASSISTANT_INDEX_DIR=build/eval-dated-index ASSISTANT_CORPUS_DIR=tests/eval/dated-corpus $(PY) -m ingest
+	ASSISTANT_INDEX_DIR=build/eval-dated-index ASSISTANT_CORPUS_DIR=tests/eval/dated-corpus \
+		$(PY) -m assistant.evaluate tests/eval/dated.jsonl --offline --report artifacts/eval-dated \
+		--min filter_compliance=1 --min answer_accuracy=0.75 --min unanswerable_abstained=1
 
 lint: install-dev
 	$(PY) -m ruff check --fix .

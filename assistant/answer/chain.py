@@ -28,10 +28,12 @@ from assistant.answer.offline import DEFAULT_WEIGHTS, OfflineWeights, answer_off
 from assistant.answer.prompts import load_prompt
 from assistant.answer.request import Request
 from assistant.index.store import IndexStore
+from assistant.retrieval.filtered import outlets_named
 from assistant.retrieval.recency import newest_first
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
 from assistant.text.question import Question, analyse_question
+from assistant.text.tokens import keyword_tokens
 from assistant.text.when import TimeScope, may_name_time, time_scope
 from assistant.types import Answer, Filters, Passage
 
@@ -120,6 +122,26 @@ def build_services(
 
 
 @dataclass(frozen=True)
+class _Scope:
+    """Which articles a turn reads, as the request and the question say."""
+
+    filters: Filters  # the request's, narrowed by the outlets and the period the question names
+    said: str = ""  # what the turn tells the user about it
+    latest: bool = False  # the question asks for the newest reports
+    outlets: tuple[str, ...] = ()  # outlets the question names (their names are known words)
+    overview: bool = False  # nothing but the scope is asked ("What happened last week?")
+    scope_terms: frozenset[str] = (
+        frozenset()
+    )  # the question's words that chose the scope, not asked of sentences
+
+
+# Words of a question that asks only for the news of a scope.
+OVERVIEW_WORDS = frozenset(
+    keyword_tokens("what happened happen news new report reported reports story stories event events go on")
+)
+
+
+@dataclass(frozen=True)
 class _Turn:
     """One question on its way through the chain."""
 
@@ -127,9 +149,7 @@ class _Turn:
     question: Question  # analysed once; its query is what retrieval used
     vector: Sequence[float]
     passages: list[Passage]
-    filters: Filters  # the request's, narrowed by the period the question names
-    said: str = ""  # what the turn tells the user about the time it looked at
-    latest: bool = False  # the question asks for the newest reports
+    scope: _Scope
 
 
 class NewsdeskChain(Runnable[dict[str, Any], Answer]):
@@ -174,19 +194,19 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         budget = self.services.settings.llm_budget_s
         deadline = time.monotonic() + budget - min(FALLBACK_RESERVE_S, budget / 4)
         turn = self._retrieve(request, use_llm, deadline)
-        if turn.filters.active and not turn.passages:
+        if turn.scope.filters.active and not turn.passages:
             yield self._filtered_out(turn)
             return
         filters = request.filters
         notice = f"Only articles with {filters.describe()}." if filters.active else ""
-        notice = " ".join(part for part in (notice, turn.said) if part)
+        notice = " ".join(part for part in (notice, turn.scope.said) if part)
         answers = self._llm(turn, deadline) if use_llm else _progressively(self._offline(turn))
         for answer in answers:
             yield replace(answer, notice=" ".join(filter(None, (answer.notice, notice))))
 
     def _filtered_out(self, turn: _Turn) -> Answer:
         """The abstention when the filters leave nothing to read, naming the filter that emptied it."""
-        filters = turn.filters
+        filters = turn.scope.filters
         retriever = self.services.retriever
         if retriever.filtered_documents(filters):
             why = f"No passage of the articles with {filters.describe()} matches the question."
@@ -209,14 +229,29 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             if condensed:
                 question = question.with_query(condensed[:limit])
         vector = self.services.embeddings.embed_query(question.query)
+        scoped = self._scope(request, question)
+        passages = self.services.retriever.search(
+            question,
+            k=request.top_k,
+            mode=request.mode,  # type: ignore[arg-type]
+            embedding=vector,
+            filters=scoped.filters,
+        )
+        if scoped.latest:
+            passages = newest_first(passages)
+        return _Turn(request, question, vector, passages, scoped)
+
+    def _scope(self, request: Request, question: Question) -> _Scope:
+        """The request's filters narrowed by what the question says: the outlets it names ("What did
+        Harbor Wire report …") and the period ("last week"); and whether it asks for the latest."""
         retriever = self.services.retriever
+        filters, said = request.filters, []
+        named = outlets_named(question.text, retriever.outlets())
+        if named and not filters.outlets:
+            filters = replace(filters, outlets=named)
+            said.append(f"Only articles from {' or '.join(named)}, as the question asks.")
         scope = self._time_scope(question)
-        filters, said = request.filters, ""
-        if (
-            scope is not None
-            and scope.has_range
-            and not request.filters.published_from + request.filters.published_to
-        ):
+        if scope is not None and scope.has_range and not filters.published_from + filters.published_to:
             period = replace(
                 filters,
                 published_from=scope.published_from,
@@ -224,22 +259,15 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
                 undated_mentions=True,
             )
             if retriever.filtered_documents(period):
-                filters, said = period, f"Looking at {scope.describe()}."
+                filters = period
+                said.append(f"Looking at {scope.describe()}.")
             else:
-                said = f"No article is dated {scope.span()}, so all were searched."
+                said.append(f"No article is dated {scope.span()}, so all were searched.")
         elif scope is not None and scope.latest:
-            said = "Newest reports first."
-        passages = retriever.search(
-            question,
-            k=request.top_k,
-            mode=request.mode,  # type: ignore[arg-type]
-            embedding=vector,
-            filters=filters,
-        )
-        latest = scope is not None and scope.latest
-        if latest:
-            passages = newest_first(passages)
-        return _Turn(request, question, vector, passages, filters, said, latest)
+            said.append("Newest reports first.")
+        scope_terms = frozenset(keyword_tokens(f"{scope.said if scope else ''} {' '.join(named)}"))
+        overview = filters.active and all(term in scope_terms | OVERVIEW_WORDS for term in question.terms)
+        return _Scope(filters, " ".join(said), bool(scope and scope.latest), named, overview, scope_terms)
 
     def _time_scope(self, question: Question) -> TimeScope | None:
         """The period the question names, counted from the reference day; none in an index where no
@@ -258,7 +286,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         assert services.sentence_vectors is not None
         keywords = services.store.keyword_index()
         answer = answer_offline(
-            turn.question,
+            turn.question.without_terms(turn.scope.scope_terms),
             turn.passages,
             term_weight=keywords.idf,
             similarity=services.sentence_vectors.similarity(
@@ -266,9 +294,10 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             ),
             max_sentences=services.settings.answer_sentences,
             min_support=services.settings.min_support,
-            known=keywords.has,
+            known=_known(keywords.has, turn.scope.outlets),
             weights=services.offline_weights,
-            newest_first=turn.latest,
+            newest_first=turn.scope.latest,
+            overview=turn.scope.overview,
         )
         return replace(answer, question=turn.question.query)
 
@@ -333,6 +362,13 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             return None
         text = " ".join(text.split())[: self.services.settings.max_question_chars]
         return text or None
+
+
+def _known(has: Callable[[str], bool], outlets: Sequence[str]) -> Callable[[str], bool]:
+    """Whether the index knows a term: its documents' words, and the outlets the question names (an
+    outlet's name is metadata, not necessarily in the text)."""
+    named = frozenset(token for outlet in outlets for token in keyword_tokens(outlet))
+    return lambda term: term in named or has(term)
 
 
 def _progressively(answer: Answer) -> Iterator[Answer]:

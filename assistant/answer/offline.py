@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from assistant.retrieval.recency import NEAR_BEST
 from assistant.text.answer_types import CUES, CURRENCY, DATE, MONEY_TERMS, NUMBER, STRICT_TYPES, TITLES
 from assistant.text.days import states_any
 from assistant.text.injection import is_instruction
@@ -19,6 +18,9 @@ from assistant.text.sentences import candidate_spans
 from assistant.text.tokens import keyword_tokens
 from assistant.types import Answer, Citation, Passage
 
+# "The latest on ...": a sentence of a newer report leads when it scores at least this share of the best
+# (retrieval has already kept only passages near the best one).
+LATEST_SENTENCE_SHARE = 0.5
 Similarity = Callable[[Sequence[str]], Sequence[float]]  # cosine similarity of texts to the question
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 TermWeight = Callable[[str], float]  # how much a (stemmed) term counts: the index's IDF
@@ -169,6 +171,15 @@ def evidence(question: Question, ranked: Sequence[Candidate], semantic: bool = T
     return max(c.similarity if semantic else c.coverage for c in typed)
 
 
+def covers_all(question: Question, ranked: Sequence[Candidate]) -> bool:
+    """The best sentence holds every topic term of a question of two or more, and the kind of answer
+    asked for: as strong a sign as similarity ("What will close for six weeks?" / "... will close one
+    lane for six weeks ..." scores 0.36 by similarity alone)."""
+    if not ranked or len(question.terms) < 2 or ranked[0].coverage < 0.999:
+        return False
+    return ranked[0].typed or question.answer_type not in STRICT_TYPES
+
+
 def pick_sentences(
     ranked: Sequence[Candidate],
     passages: Sequence[Passage],
@@ -203,8 +214,30 @@ def pick_sentences(
     return chosen
 
 
+def leads(passages: Sequence[Passage], limit: int) -> list[Candidate]:
+    """The first statement of each of the first ``limit`` documents among the passages, in their order:
+    what a question asking only for the news of a period or an outlet is answered with."""
+    found: list[Candidate] = []
+    seen: set[str] = set()
+    for index, passage in enumerate(passages):
+        if passage.source in seen or len(found) >= limit:
+            continue
+        for start, end in candidate_spans(passage.text):
+            text = passage.text[start:end]
+            if text[-1] in ".!?…\"'”’)" and not is_fragment(text) and not is_instruction(text):
+                terms = frozenset(keyword_tokens(text))
+                found.append(
+                    Candidate(
+                        index, passage.start + start, passage.start + end, text, terms, 0.0, 0.0, True, 1.0
+                    )
+                )
+                seen.add(passage.source)
+                break
+    return found
+
+
 def newest_among_best(
-    ranked: Sequence[Candidate], passages: Sequence[Passage], near_best: float = NEAR_BEST
+    ranked: Sequence[Candidate], passages: Sequence[Passage], near_best: float = LATEST_SENTENCE_SHARE
 ) -> list[Candidate]:
     """For "the latest on …": among the sentences scoring nearly as well as the best, those of the newest
     report first (undated after dated); the rest keep their order."""
@@ -347,6 +380,7 @@ def answer_offline(
     known: Callable[[str], bool] | None = None,
     weights: OfflineWeights = DEFAULT_WEIGHTS,
     newest_first: bool = False,
+    overview: bool = False,
 ) -> Answer:
     """A grounded extractive answer, or an abstention. ``term_weight`` says how much a term counts (the
     index's IDF); ``known`` tells whether any indexed document holds a term, and a question naming
@@ -363,8 +397,13 @@ def answer_offline(
     years = missing_years(question, passages)
     if years:
         return abstain(abstention(None, years, scope="article found for this question"))
+    if overview and passages:  # "What happened last week?": the news of the scope, each story's lead
+        text, citations = compose(leads(passages, max_sentences), passages)
+        return Answer(text, citations, question=question.text, passages=tuple(passages))
     ranked = candidates(question, passages, question.term_weights(term_weight), similarity, weights)
-    if evidence(question, ranked, semantic=similarity is not None) < min_support:
+    if evidence(question, ranked, semantic=similarity is not None) < min_support and not covers_all(
+        question, ranked
+    ):
         return abstain(abstention(None))
     if newest_first:
         ranked = newest_among_best(ranked, passages)

@@ -2,18 +2,22 @@
 
     {"id", "question", "history", "expected_sources", "expected_answer_contains", "answerable"}
 
-An answer matches when it did not abstain and every group of expected_answer_contains has at least one
-alternative in it (case-insensitive)."""
+and optionally "filters" (passed with the question, as a caller would: {"published_from",
+"published_to", "outlets", "sources"}) and "within" (the same keys: where every citation must come
+from, for a filter or a period the question names). An answer matches when it did not abstain and
+every group of expected_answer_contains has at least one alternative in it (case-insensitive)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.answer.request import parse_filters
 from assistant.errors import AssistantError
+from assistant.types import Filters
 
 CASE_KEYS = {"id", "question", "history", "expected_sources", "expected_answer_contains", "answerable"}
 
@@ -30,6 +34,8 @@ class Case:
     expected_sources: tuple[str, ...]
     expected_answer_contains: tuple[tuple[str, ...], ...]
     answerable: bool
+    filters: Filters = field(default_factory=Filters)
+    within: Filters | None = None  # where every citation must come from
 
 
 def parse_case(data: Any, where: str) -> Case:
@@ -64,7 +70,16 @@ def parse_case(data: Any, where: str) -> Case:
         expected_sources=tuple(data["expected_sources"]),
         expected_answer_contains=tuple(tuple(g) for g in groups),
         answerable=data["answerable"],
+        filters=_filters(data.get("filters"), f"{where}: filters"),
+        within=_filters(data["within"], f"{where}: within") if "within" in data else None,
     )
+
+
+def _filters(data: Any, where: str) -> Filters:
+    try:
+        return parse_filters(data)
+    except AssistantError as exc:
+        raise InvalidCasesError(f"{where}: {exc}") from None
 
 
 def load_cases(paths: Iterable[Path]) -> list[Case]:

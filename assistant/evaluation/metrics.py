@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.evaluation.cases import Case
+from assistant.retrieval.filtered import admits
 from assistant.types import Answer
 
 
@@ -48,6 +49,7 @@ class CaseResult:
     latency_ms: float
     notice: str = ""
     error: str = ""
+    within_rate: float | None = None  # share of the citations inside the case's "within"
 
     @property
     def failed(self) -> bool:
@@ -93,13 +95,25 @@ def score_case(case: Case, answer: Answer, latency_ms: float) -> CaseResult:
         support_rate=support,
         latency_ms=round(latency_ms, 2),
         notice=answer.notice,
+        within_rate=within_rate(case, answer),
     )
+
+
+def within_rate(case: Case, answer: Answer) -> float | None:
+    """The share of the answer's citations inside the case's "within" (None when the case sets none or
+    nothing is cited): a filter is a promise, so anything under 1 is a broken one."""
+    if case.within is None or not answer.citations:
+        return None
+    inside = [admits(case.within, c.source, c.outlet, c.published) for c in answer.citations]
+    return sum(inside) / len(inside)
 
 
 def run_cases(chain: Any, cases: Sequence[Case], overrides: dict[str, Any] | None = None) -> list[CaseResult]:
     results = []
     for case in cases:
         request = {"question": case.question, "chat_history": list(case.history), **(overrides or {})}
+        if case.filters.active:
+            request["filters"] = case.filters
         started = time.perf_counter()
         try:
             answer = chain.invoke(request)
@@ -148,6 +162,7 @@ class Metrics:
     unanswerable_abstained: float
     answerable_answered: float
     support_rate: float
+    filter_compliance: float  # share of citations inside the filter, over the cases that set "within"
     latency_p50_ms: float
     latency_p95_ms: float
     errors: int = 0
@@ -183,6 +198,9 @@ def compute_metrics(results: Sequence[CaseResult]) -> Metrics:
         unanswerable_abstained=_mean(float(r.abstained) for r in unanswerable),
         answerable_answered=_mean(float(not r.abstained) for r in answerable),
         support_rate=_mean(r.support_rate for r in results),
+        filter_compliance=_mean(r.within_rate for r in results)
+        if any(r.within_rate is not None for r in results)
+        else 1.0,
         latency_p50_ms=percentile([r.latency_ms for r in results], 50),
         latency_p95_ms=percentile([r.latency_ms for r in results], 95),
         errors=sum(bool(r.error) for r in results),

@@ -24,6 +24,7 @@ RATES = (
     ("unanswerable_abstained", "unanswerable abstained"),
     ("answerable_answered", "answerable answered"),
     ("support_rate", "support rate"),
+    ("filter_compliance", "filter compliance"),
 )
 OTHER = (
     ("cited_hit_at_1", "cited hit@1"),

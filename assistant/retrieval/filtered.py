@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -23,6 +24,22 @@ _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 def outlet_key(name: str) -> str:
     """'The Los Angeles Times' and 'los angeles times' are one outlet."""
     return _LEADING_THE.sub("", " ".join(name.split())).casefold()
+
+
+def outlets_named(text: str, outlets: Iterable[str]) -> tuple[str, ...]:
+    """The indexed outlets a question names ("What did Harbor Wire report?"), as the index spells them.
+    A name must appear as written (capitalised), so that "how many times" never means The Times; a
+    question typed all in lower case can still name an outlet of two words or more."""
+    lower = not any(character.isupper() for character in text)
+    found = []
+    for outlet in outlets:
+        name = _LEADING_THE.sub("", " ".join(outlet.split()))
+        if not name or (lower and " " not in name):
+            continue
+        pattern = rf"(?<!\w){re.escape(name.lower() if lower else name)}(?!\w)"
+        if re.search(pattern, text):
+            found.append(outlet)
+    return tuple(found)
 
 
 def source_prefix(prefix: str) -> str:
@@ -115,3 +132,10 @@ class FilterTable:
         mask = self.mask(filters)
         rows = self._keyword_rows
         return np.where(rows >= 0, mask[np.maximum(rows, 0)], False)
+
+
+def admits(filters: Filters, source: str, outlet: str, published: str) -> bool:
+    """The filter's verdict on one document, by the same rule as the table (undated_mentions aside: that
+    needs the document's text)."""
+    chunk = Chunk("", source, "", "", 0, 0, 0, "", outlet, published)
+    return bool(FilterTable("", [(chunk, [0.0])], []).mask(replace(filters, undated_mentions=False))[0])

@@ -141,3 +141,19 @@ def test_latest_puts_the_newest_relevant_report_first(news) -> None:  # type: ig
     assert answer.citations[0].source == "business/minerals-bloomberg.md"
     assert answer.passages[0].source == "business/minerals-bloomberg.md"
     assert "world/kursk.txt" not in {c.source for c in answer.citations}
+
+
+def test_an_outlet_the_question_names_becomes_a_filter(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    answer = chain.invoke({"question": "What did Bloomberg report about the minerals deal?"})
+    assert not answer.abstained  # "Bloomberg" is the outlet's name, not a word the text must hold
+    assert {c.source for c in answer.citations} == {"business/minerals-bloomberg.md"}
+    assert "Only articles from Bloomberg, as the question asks." in answer.notice
+
+
+def test_a_question_asking_only_for_the_news_of_a_period_gets_each_storys_lead(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    answer = chain.invoke({"question": "What happened in March 2025?"})
+    assert not answer.abstained
+    assert {c.source for c in answer.citations} == {"business/minerals-bloomberg.md", "world/kursk.txt"}
+    assert all(c.published.startswith("2025-03") for c in answer.citations)

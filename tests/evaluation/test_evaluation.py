@@ -145,3 +145,27 @@ def test_cli_without_an_llm_refuses_to_judge(tmp_path: Path, seed_index, monkeyp
     for name, value in settings_environment(seed_index).items():
         monkeypatch.setenv(name, value)
     assert main([str(small_cases(tmp_path, {"fact-02"})), "--judge"]) == 1
+
+
+def test_a_case_may_carry_filters_and_where_its_citations_must_come_from() -> None:
+    from assistant.evaluation.cases import parse_case
+    from assistant.evaluation.metrics import within_rate
+    from assistant.types import Answer, Citation, Filters
+
+    case = parse_case(
+        {
+            "id": "outlet-1", "question": "What did Harbor Wire report?", "history": [],
+            "expected_sources": ["w.jsonl#1"], "expected_answer_contains": [["x"]], "answerable": True,
+            "filters": {"outlets": ["Harbor Wire"]},
+            "within": {"outlets": ["Harbor Wire"], "published_from": "2025-03-01"},
+        },
+        "line 1",
+    )  # fmt: skip
+    assert case.filters == Filters(outlets=("Harbor Wire",))
+    inside = Citation("w.jsonl#1", "", "x", 0, 1, 1.0, outlet="Harbor Wire", published="2025-03-05")
+    outside = Citation("w.jsonl#2", "", "y", 0, 1, 1.0, outlet="Harbor Wire", published="2025-02-05")
+    assert within_rate(case, Answer("x [1] y [2]", (inside, outside))) == 0.5
+    with pytest.raises(Exception, match="within: published_from must be a date"):
+        parse_case({**{k: getattr(case, k) for k in ()}, "id": "b", "question": "q", "history": [],
+                    "expected_sources": [], "expected_answer_contains": [], "answerable": False,
+                    "within": {"published_from": "soon"}}, "line 2")  # fmt: skip

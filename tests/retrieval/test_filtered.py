@@ -85,3 +85,14 @@ def test_how_a_publication_date_is_shown_and_what_days_it_covers() -> None:
     ]  # fmt: skip
     assert source_line("Bloomberg", "2025-03-06") == "Bloomberg · 6 Mar 2025"
     assert source_line("", "") == "date unknown"
+
+
+def test_a_question_names_an_outlet_only_as_written() -> None:
+    from assistant.retrieval.filtered import outlets_named
+
+    outlets = ["The Times", "Harbor Wire", "Reuters"]
+    assert outlets_named("What did Harbor Wire report about the bridge?", outlets) == ("Harbor Wire",)
+    assert outlets_named("What did The Times and Reuters say?", outlets) == ("The Times", "Reuters")
+    assert outlets_named("How many times did they meet?", outlets) == ()  # a word, not the outlet
+    assert outlets_named("what did harbor wire say", outlets) == ("Harbor Wire",)  # lower case, two words
+    assert outlets_named("what did reuters say", outlets) == ()  # one lower-case word could be anything
