@@ -30,6 +30,7 @@ class ChatOptions:
     top_k: int | None = None
     retrieval_mode: str | None = None
     use_llm: bool = True
+    filters: dict[str, Any] | None = None  # as the chain takes them; checked there
 
     def request(self, question: str, history: tuple[Message, ...]) -> dict[str, Any]:
         request: dict[str, Any] = {"question": question, "chat_history": list(history)}
@@ -38,7 +39,23 @@ class ChatOptions:
             request["top_k"] = int(self.top_k)
         if self.retrieval_mode:
             request["retrieval_mode"] = self.retrieval_mode
+        if self.filters:
+            request["filters"] = self.filters
         return request
+
+
+def page_filters(
+    published_from: str, published_to: str, outlets: list[str] | None, sources: str
+) -> dict[str, Any]:
+    """The filters the settings panel sets: dates as typed, the outlets picked, source prefixes separated
+    by commas; empty fields are no filter."""
+    filters: dict[str, Any] = {
+        "published_from": (published_from or "").strip(),
+        "published_to": (published_to or "").strip(),
+        "outlets": list(outlets or []),
+        "sources": [part.strip() for part in (sources or "").split(",") if part.strip()],
+    }
+    return {key: value for key, value in filters.items() if value}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError
 from assistant.types import answer_payload
-from assistant.web.conversation import ChatOptions, Conversation, respond
+from assistant.web.conversation import ChatOptions, Conversation, page_filters, respond
 from assistant.web.render import (
     documents_rows,
+    outlet_names,
     public_message,
     safe_markdown,
     sources_panel,
@@ -51,9 +52,18 @@ def create_demo(services: AppServices) -> gr.Blocks:
         return gr.Error(public_message(str(exc)), print_exception=False)
 
     def ask(
-        message: str, conversation: Conversation, top_k: float, mode: str, use_llm: bool
+        message: str,
+        conversation: Conversation,
+        top_k: float,
+        mode: str,
+        use_llm: bool,
+        published_from: str,
+        published_to: str,
+        outlets: list[str] | None,
+        sources: str,
     ) -> Iterator[Any]:
-        options = ChatOptions(int(top_k), mode, bool(use_llm and llm_ready))
+        filters = page_filters(published_from, published_to, outlets, sources)
+        options = ChatOptions(int(top_k), mode, bool(use_llm and llm_ready), filters)
         try:
             for view in respond(chain, conversation, message, options):
                 yield "", view.messages, view.sources_html, view.status, view.conversation
@@ -73,6 +83,12 @@ def create_demo(services: AppServices) -> gr.Blocks:
             return documents_rows(indexed.documents())
         except AssistantError as exc:
             raise refusal(exc) from None
+
+    def outlet_choices() -> Any:
+        try:
+            return gr.Dropdown(choices=outlet_names(indexed.documents()))
+        except AssistantError:
+            return gr.skip()  # a degraded app has no index to read them from yet
 
     def add_files(paths: list[str] | None) -> tuple[Any, ...]:
         if not paths:
@@ -157,22 +173,46 @@ def create_demo(services: AppServices) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_panel(()), elem_id="nd-sources")
-        with gr.Accordion("Settings", open=False, elem_id="nd-settings"), gr.Row():
-            top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to read (top-k)")
-            mode = gr.Radio(
-                ["hybrid", "dense", "keyword"],
-                value=settings.retrieval_mode,
-                label="Retrieval",
-                info="hybrid: meaning and keywords; dense: meaning only; keyword: BM25 only",
-            )
-            use_llm = gr.Checkbox(
-                value=llm_ready,
-                interactive=llm_ready,
-                label=f"Answer with the LLM ({settings.llm_model})" if llm_ready else "Answer with an LLM",
-                info=None
-                if llm_ready
-                else "No LLM is configured: set OPENAI_API_KEY or OPENAI_BASE_URL to use one.",
-            )
+        with gr.Accordion("Settings", open=False, elem_id="nd-settings"):
+            with gr.Row():
+                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to read (top-k)")
+                mode = gr.Radio(
+                    ["hybrid", "dense", "keyword"],
+                    value=settings.retrieval_mode,
+                    label="Retrieval",
+                    info="hybrid: meaning and keywords; dense: meaning only; keyword: BM25 only",
+                )
+                use_llm = gr.Checkbox(
+                    value=llm_ready,
+                    interactive=llm_ready,
+                    label=f"Answer with the LLM ({settings.llm_model})"
+                    if llm_ready
+                    else "Answer with an LLM",
+                    info=None
+                    if llm_ready
+                    else "No LLM is configured: set OPENAI_API_KEY or OPENAI_BASE_URL to use one.",
+                )
+            with gr.Row():
+                published_from = gr.Textbox(
+                    label="Published from", placeholder="2025-03-01", max_length=10, elem_id="nd-from"
+                )
+                published_to = gr.Textbox(
+                    label="Published to", placeholder="2025-03-31", max_length=10, elem_id="nd-to"
+                )
+                outlets = gr.Dropdown(
+                    [],
+                    multiselect=True,
+                    label="Outlets",
+                    info="Only articles from these outlets (as the index knows them).",
+                    elem_id="nd-outlets",
+                )
+                sources_filter = gr.Textbox(
+                    label="Sources",
+                    placeholder="business/, exports/news.jsonl",
+                    info="Only documents whose source starts with one of these.",
+                    max_length=500,
+                    elem_id="nd-sources-filter",
+                )
         with gr.Accordion("Documents", open=False, elem_id="nd-documents"):
             table = gr.Dataframe(headers=DOCUMENT_HEADERS, interactive=False, wrap=True, elem_id="nd-table")
             if indexed.accepts_uploads:
@@ -185,7 +225,8 @@ def create_demo(services: AppServices) -> gr.Blocks:
                 upload_status = gr.Markdown(elem_id="nd-upload-status")
                 upload.upload(add_files, upload, [upload_status, table, upload], api_visibility="private")
 
-        chat_inputs = [question, conversation, top_k, mode, use_llm]
+        filter_inputs = [published_from, published_to, outlets, sources_filter]
+        chat_inputs = [question, conversation, top_k, mode, use_llm, *filter_inputs]
         chat_outputs = [question, chatbot, sources, status, conversation]
         question.submit(ask, chat_inputs, chat_outputs, api_visibility="private")
         ask_button.click(ask, chat_inputs, chat_outputs, api_visibility="private")
@@ -193,5 +234,6 @@ def create_demo(services: AppServices) -> gr.Blocks:
             new_chat, None, [conversation, chatbot, sources, status, question], api_visibility="private"
         )
         demo.load(documents, None, table, api_visibility="private")
+        demo.load(outlet_choices, None, outlets, api_visibility="private")
         gr.api(chat, api_name="chat")
     return demo

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from assistant.retrieval.filtered import outlet_key
 from assistant.text.published import source_line
 from assistant.text.sentences import split_sentences
 from assistant.types import Answer, Citation, DocumentRecord, UploadOutcome
@@ -153,6 +154,8 @@ def status_markdown(answer: Answer) -> str:
         line = f"Answered by the LLM **{model}** from the retrieved passages."
     else:
         line = "Answered by the **offline answerer**: sentences quoted verbatim from the documents."
+    if answer.notice and not answer.is_fallback:
+        line += f" {safe_markdown(answer.notice)}"
     if answer.abstained:
         line += " The documents don't answer this question, so there are no sources."
     if answer.unsupported:
@@ -162,6 +165,15 @@ def status_markdown(answer: Answer) -> str:
             "the passage it cites; look for ⚠️ in the answer."
         )
     return line
+
+
+def outlet_names(records: Iterable[DocumentRecord]) -> list[str]:
+    """The outlets of the indexed documents for the outlet picker, one spelling each, sorted."""
+    names: dict[str, str] = {}
+    for record in records:
+        if record.outlet:
+            names.setdefault(outlet_key(record.outlet), record.outlet)
+    return sorted(names.values(), key=str.casefold)
 
 
 def documents_rows(records: Iterable[DocumentRecord]) -> list[list[str | int]]:

@@ -178,6 +178,22 @@ def test_an_empty_question_gets_a_friendly_message(page: Any) -> None:
     assert "Traceback" not in body and "/tmp" not in body
 
 
+def test_settings_filter_the_sources_and_say_so_and_a_bad_date_is_a_friendly_message(page: Any) -> None:
+    page.click("#nd-settings")
+    page.fill("#nd-sources-filter textarea, #nd-sources-filter input", "003")
+    ask(page, MINERALS)
+    assert "Only articles with source 003." in page.inner_text("#nd-status")
+    cards = page.locator("#nd-sources code").all_inner_texts()
+    assert cards and all(card.startswith("003_") for card in cards)
+    assert "date unknown" in page.inner_text("#nd-sources")  # the seed files state no publication date
+    screenshot(page, "chat-filters")
+    page.fill("#nd-from textarea, #nd-from input", "March 1")
+    page.fill("#nd-question textarea", MINERALS)
+    page.click("#nd-ask")
+    page.get_by_text("published_from must be a date like 2025-03-06").first.wait_for(timeout=WAIT_MS)
+    assert "Traceback" not in page.inner_text("body")
+
+
 def test_upload_a_document_then_ask_about_it(page: Any, tmp_path: Path) -> None:
     page.click("#nd-documents")
     expect(page.locator("#nd-table")).to_contain_text("003_06470abda2abc466.txt", timeout=WAIT_MS)
