@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         'as JSON: {"body": ["story_text"], "published": ["ts"]}. Parts: id, title, body, published, '
         "outlet, author, url.",
     )
+    fetch_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="python -m ingest URL: seconds to wait for a page or feed at each step (connect, each "
+        "read); at most 5 redirects are followed, http(s) only.",
+    )
     ingest_batch_chunks: int = Field(
         default=512,
         ge=1,

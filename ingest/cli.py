@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+from ingest.fetch import is_url
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 
 
@@ -25,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         "that disappeared from the given folders leave the index.",
     )
     parser.add_argument(
-        "paths", nargs="*", type=Path, help="folders or files (default: ASSISTANT_CORPUS_DIR)"
+        "paths",
+        nargs="*",
+        help="folders, files, and http(s) URLs of article pages or RSS/Atom feeds (default: "
+        "ASSISTANT_CORPUS_DIR)",
     )
     parser.add_argument("--json", action="store_true", help="print one machine-readable summary object")
     parser.add_argument(
@@ -63,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _progress() as progress:
             ingestor = Ingestor(settings, progress=progress, on_wait=lambda m: print(m, file=sys.stderr))
-            report = ingestor.run(args.paths or None, prune=args.prune, rebuild=args.rebuild)
+            urls = [given for given in args.paths if is_url(given)]
+            paths = [Path(given) for given in args.paths if not is_url(given)]
+            report = ingestor.run(paths or None, urls=urls, prune=args.prune, rebuild=args.rebuild)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -36,7 +36,8 @@ from assistant.types import Chunk, DocumentRecord, SentenceVectors
 from ingest.chunking import build_chunks
 from ingest.cleaning import clean_document
 from ingest.cleaning.document import CleanedDocument
-from ingest.collections import ArticleRecord, field_names, is_collection, read_collection
+from ingest.collections import ArticleRecord, CollectionRead, field_names, is_collection, read_collection
+from ingest.fetch import Fetched, FetchError, check_url, fetch
 from ingest.loaders import (
     LoadedText,
     SkipFile,
@@ -177,8 +178,12 @@ def prepare_document(
     return _prepared(file.root, file.source, loaded.kind, cleaned, content_hash, version, settings, existing)
 
 
+WEB_ROOT = "web"  # the root recorded for documents fetched over HTTP: no folder scan ever removes them
+
+
 def prepare_record(
-    file: SourceFile,
+    container: str,
+    root: str,
     record: ArticleRecord,
     content_hash: str,
     version: str,
@@ -199,8 +204,28 @@ def prepare_record(
         fields=record.fields,
         fields_via="record-field",
     )
-    source = record_source(file.source, record.key)
-    return _prepared(file.root, source, loaded.kind, cleaned, content_hash, version, settings, existing)
+    source = record_source(container, record.key)
+    return _prepared(root, source, loaded.kind, cleaned, content_hash, version, settings, existing)
+
+
+def prepare_page(
+    url: str, fetched: Fetched, content_hash: str, version: str, settings: Settings, existing: bool
+) -> PreparedDocument:
+    """Decode, clean and chunk an article page fetched from ``url`` (raises SkipFile)."""
+    suffix = {"text/plain": ".txt", "application/pdf": ".pdf", "text/markdown": ".md"}.get(
+        fetched.content_type, ".html"
+    )
+    loaded = load_bytes(fetched.data, suffix=suffix, max_bytes=settings.max_file_bytes)
+    cleaned = clean_document(
+        loaded.text,
+        kind=loaded.kind,
+        fallback_title=url.rstrip("/").rsplit("/", 1)[-1] or url,
+        html_title=loaded.html_title,
+        html_meta=loaded.html_meta,
+        fields={} if loaded.html_meta.get("url") else {"url": fetched.url},
+        fields_via="fetched",
+    )
+    return _prepared(WEB_ROOT, url, loaded.kind, cleaned, content_hash, version, settings, existing)
 
 
 def record_source(file_source: str, key: str) -> str:
@@ -214,7 +239,7 @@ def record_hash(record: ArticleRecord) -> str:
 
 
 def _prepared(
-    root: Path,
+    root: Path | str,
     source: str,
     kind: str,
     cleaned: CleanedDocument,
@@ -403,17 +428,25 @@ class Ingestor:
             raise ConfigurationError(f"ASSISTANT_RECORD_FIELDS: {exc}") from None
 
     def run(
-        self, paths: Sequence[Path] | None = None, *, prune: bool = False, rebuild: bool = False
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        urls: Sequence[str] = (),
+        prune: bool = False,
+        rebuild: bool = False,
     ) -> IngestReport:
+        """Bring the index in line with ``paths`` (default: the corpus folder, unless only ``urls`` are
+        given) and the article pages and feeds at ``urls``."""
         started = time.perf_counter()
-        files, scopes = discover(paths or [self.settings.corpus_dir])
-        self._progress("total", len(files))
+        urls = [check_url(url) for url in urls]
+        files, scopes = discover(paths or ([] if urls else [self.settings.corpus_dir]))
+        self._progress("total", len(files) + len(urls))
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         with writer_lock(self.settings, self._on_wait):
             if rebuild:
                 self._drop_index()
             store = self._open_store()
-            report = self._sync(store, files, scopes, prune)
+            report = self._sync(store, files, scopes, prune, urls)
             store.keyword_index()  # rebuilt only when the live chunks changed
             report.chunks_total = store.chunk_count()
             report.documents_total = len(store.live_versions())
@@ -448,7 +481,12 @@ class Ingestor:
         )
 
     def _sync(
-        self, store: IndexStore, files: list[SourceFile], scopes: list[Scope], prune: bool
+        self,
+        store: IndexStore,
+        files: list[SourceFile],
+        scopes: list[Scope],
+        prune: bool,
+        urls: Sequence[str],
     ) -> IngestReport:
         report = IngestReport()
         self._recover(store)
@@ -458,7 +496,7 @@ class Ingestor:
         batch: list[PreparedDocument] = []
         writing: tuple[list[PreparedDocument], _Vectors] | None = None  # embedding in the background
         try:
-            for prepared in self._documents(files, known, pipeline, report, seen):
+            for prepared in self._documents(files, urls, known, pipeline, report, seen):
                 batch.append(prepared)
                 if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
                     writing = self._step(store, batch, writing, report)
@@ -487,12 +525,17 @@ class Ingestor:
     def _documents(
         self,
         files: list[SourceFile],
+        urls: Sequence[str],
         known: dict[str, DocumentRecord],
         pipeline: str,
         report: IngestReport,
         seen: set[str],
     ) -> Iterator[PreparedDocument]:
-        """The changed documents of the files, in order; ``seen`` collects every source still present."""
+        """The changed documents of the files and URLs, in order; ``seen`` collects every source still
+        present."""
+        for url in urls:
+            yield from self._web(url, known, pipeline, report, seen)
+            self._progress("file", 1)
         for file in files:
             if is_collection(file.path.suffix):
                 yield from self._collection(file, known, pipeline, report, seen)
@@ -514,45 +557,97 @@ class Ingestor:
         """The changed articles of an export or feed. When the file cannot be read at all, its indexed
         articles are kept; an article that cannot be read now keeps its indexed version too, and while a
         row that can't be identified (not JSON, no id) is in the file, no indexed article of it is removed."""
-        indexed = [source for source in known if source.split("#")[0] == file.source and "#" in source]
         try:
             data = read_bounded(file.path, max_bytes=self.settings.max_collection_bytes)
             read = read_collection(
                 data, file.path.suffix, names=self._record_names, max_body_chars=self.settings.max_file_bytes
             )
         except SkipFile as skip:
-            seen.update(indexed)
-            kept = f" (its {len(indexed)} indexed article(s) are kept)" if indexed else ""
-            report.files_skipped += 1
-            report.skipped.append({"source": file.source, "reason": f"{skip}{kept}"})
+            self._keep(file.source, str(skip), known, report, seen)
             return
+        yield from self._articles(file.source, str(file.root), read, known, pipeline, report, seen)
+
+    def _keep(
+        self, container: str, why: str, known: dict[str, DocumentRecord], report: IngestReport, seen: set[str]
+    ) -> None:
+        """A collection or URL that can't be read now: skipped with its reason, its indexed articles kept."""
+        indexed = [s for s in known if s == container or (s.split("#")[0] == container and "#" in s)]
+        seen.update(indexed)
+        kept = f" (its {len(indexed)} indexed article(s) are kept)" if indexed else ""
+        report.files_skipped += 1
+        report.skipped.append({"source": container, "reason": f"{why}{kept}"})
+
+    def _articles(
+        self,
+        container: str,
+        root: str,
+        read: CollectionRead,
+        known: dict[str, DocumentRecord],
+        pipeline: str,
+        report: IngestReport,
+        seen: set[str],
+    ) -> Iterator[PreparedDocument]:
+        """The changed articles of one read export or feed."""
+        indexed = [source for source in known if source.split("#")[0] == container and "#" in source]
         if any(not key for _, _, key in read.skipped):
             seen.update(indexed)  # a row that can't be told apart may be any indexed article: keep them
         for where, why, key in read.skipped:
-            source = record_source(file.source, key) if key else ""
+            source = record_source(container, key) if key else ""
             kept = source in known
             if kept:
                 seen.add(source)
             report.files_skipped += 1
             reason = why + (" (the indexed version is kept)" if kept else "")
-            report.skipped.append({"source": f"{file.source} ({where})", "reason": reason})
+            report.skipped.append({"source": f"{container} ({where})", "reason": reason})
         for record in read.records:
-            source = record_source(file.source, record.key)
+            source = record_source(container, record.key)
             seen.add(source)
             existing = known.get(source)
             content_hash = record_hash(record)
             version = document_version(content_hash, pipeline)
-            if existing is not None and existing.doc_version == version and existing.root == str(file.root):
+            if existing is not None and existing.doc_version == version and existing.root == root:
                 report.files_unchanged += 1
                 continue
             try:
-                yield prepare_record(file, record, content_hash, version, self.settings, existing is not None)
+                yield prepare_record(
+                    container, root, record, content_hash, version, self.settings, existing is not None
+                )
             except SkipFile as skip:
                 if existing is not None:
                     seen.add(source)
                 report.files_skipped += 1
                 reason = str(skip) + (" (the indexed version is kept)" if existing is not None else "")
                 report.skipped.append({"source": source, "reason": reason})
+
+    def _web(
+        self, url: str, known: dict[str, DocumentRecord], pipeline: str, report: IngestReport, seen: set[str]
+    ) -> Iterator[PreparedDocument]:
+        """An article page or a feed fetched over HTTP. A feed's items are kept when they drop out of it
+        (a feed shows only the newest); a URL that can't be fetched keeps what was indexed from it."""
+        settings = self.settings
+        try:
+            fetched = fetch(url, timeout_s=settings.fetch_timeout_s, max_bytes=settings.max_collection_bytes)
+            if fetched.is_feed:
+                read = read_collection(
+                    fetched.data, ".xml", names=self._record_names, max_body_chars=settings.max_file_bytes
+                )
+        except (FetchError, SkipFile) as exc:
+            self._keep(url, str(exc), known, report, seen)
+            return
+        if fetched.is_feed:
+            yield from self._articles(url, WEB_ROOT, read, known, pipeline, report, seen)
+            return
+        seen.add(url)
+        existing = known.get(url)
+        content_hash = hashlib.sha256(fetched.data).hexdigest()
+        version = document_version(content_hash, pipeline)
+        if existing is not None and existing.doc_version == version:
+            report.files_unchanged += 1
+            return
+        try:
+            yield prepare_page(url, fetched, content_hash, version, settings, existing is not None)
+        except SkipFile as skip:
+            self._keep(url, str(skip), known, report, seen)
 
     def _prepare(
         self, file: SourceFile, existing: DocumentRecord | None, pipeline: str, report: IngestReport
@@ -632,6 +727,7 @@ def run_ingest(
     embeddings: Embeddings | Callable[[], Embeddings] | None = None,
     prune: bool = False,
     rebuild: bool = False,
+    urls: Sequence[str] = (),
 ) -> IngestReport:
-    """Bring the index in line with ``paths`` (default: the corpus folder)."""
-    return Ingestor(settings, embeddings=embeddings).run(paths, prune=prune, rebuild=rebuild)
+    """Bring the index in line with ``paths`` (default: the corpus folder) and ``urls``."""
+    return Ingestor(settings, embeddings=embeddings).run(paths, urls=urls, prune=prune, rebuild=rebuild)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from ingest.cleaning.metadata import find_dates, find_url_dates
 
-Via = Literal["record-field", "front-matter", "html-meta", "dateline", "url-path", "none"]
+# fetched: the URL a page was fetched from, when the page names none of its own.
+Via = Literal["record-field", "front-matter", "html-meta", "dateline", "url-path", "fetched", "none"]
 Precision = Literal["day", "month", "year", ""]
 
 # Field names that exports, feeds and front matter use for each fact, in order of preference.
