@@ -275,10 +275,11 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         if not may_name_time(question.text):
             return None
         retriever = self.services.retriever
-        if retriever.filter_table().newest_published() is None:
+        newest = retriever.facts().newest_published
+        if newest is None:
             return None
         configured = self.services.settings.reference_date
-        return time_scope(question.text, lambda: configured or retriever.filter_table().newest_published())
+        return time_scope(question.text, lambda: configured or newest)
 
     # --- the two answerers ------------------------------------------------------------------------------
     def _offline(self, turn: _Turn) -> Answer:

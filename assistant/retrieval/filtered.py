@@ -11,12 +11,12 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.text.published import published_bounds
-from assistant.types import Chunk, Filters, ScoredChunk
+from assistant.types import Chunk, DocumentRecord, Filters, ScoredChunk
 
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 
@@ -49,6 +49,27 @@ def source_prefix(prefix: str) -> str:
 
 def day_number(iso_day: str) -> int:
     return int(iso_day.replace("-", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFacts:
+    """What filters and time in questions need to know of the whole index."""
+
+    outlets: tuple[str, ...]  # one spelling each, sorted
+    newest_published: dt.date | None  # the newest publication day (first day of a month/year-precise one)
+
+    @classmethod
+    def of(cls, records: Iterable[DocumentRecord]) -> IndexFacts:
+        names: dict[str, str] = {}
+        newest = 0
+        for record in records:
+            if record.outlet:
+                names.setdefault(outlet_key(record.outlet), record.outlet)
+            bounds = published_bounds(record.published)
+            if bounds:
+                newest = max(newest, bounds[0])
+        day = dt.date(newest // 10000, newest // 100 % 100, newest % 100) if newest else None
+        return cls(tuple(sorted(names.values(), key=str.casefold)), day)
 
 
 class FilterTable:
@@ -103,14 +124,6 @@ class FilterTable:
             prefixes = tuple(source_prefix(p) for p in filters.sources)
             keep &= np.fromiter((s.startswith(prefixes) for s in self._sources), bool, len(self._sources))
         return keep
-
-    def newest_published(self) -> dt.date | None:
-        """The newest publication day in the index (the first day of a month- or year-precise one)."""
-        known = self._first_day[self._first_day > 0]
-        if not len(known):
-            return None
-        value = int(known.max())
-        return dt.date(value // 10000, value // 100 % 100, value % 100)
 
     def documents(self, filters: Filters) -> int:
         """How many documents the filter admits."""

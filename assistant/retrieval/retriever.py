@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.retrieval.filtered import FilterTable, outlet_key
+from assistant.retrieval.filtered import FilterTable, IndexFacts
 from assistant.retrieval.fusion import convex_fusion, reciprocal_rank_fusion, select_chunks
 from assistant.text.question import Question
 from assistant.text.sentences import widen_to_sentences
@@ -45,7 +45,7 @@ class Retriever:
         self.document_text = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._read_document)
         self._sentence_table = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._read_sentences)
         self._table: FilterTable | None = None
-        self._outlets: tuple[str, tuple[str, ...]] | None = None
+        self._facts: tuple[str, IndexFacts] | None = None
         self._table_lock = threading.Lock()
 
     @property
@@ -158,17 +158,17 @@ class Retriever:
                 table = self._table = FilterTable(keywords.state, rows, keywords.ids, stated)
         return table
 
-    def outlets(self) -> tuple[str, ...]:
-        """The outlets of the indexed documents, as first spelled (read once per index state)."""
+    def facts(self) -> IndexFacts:
+        """The outlets and the newest publication day of the indexed documents, from their records (read
+        once per index state; no vectors needed)."""
         state = self._store.keyword_index().state
         with self._table_lock:
-            if self._outlets is None or self._outlets[0] != state:
-                names: dict[str, str] = {}
-                for record in self._store.documents().values():
-                    if record.outlet:
-                        names.setdefault(outlet_key(record.outlet), record.outlet)
-                self._outlets = (state, tuple(sorted(names.values())))
-            return self._outlets[1]
+            if self._facts is None or self._facts[0] != state:
+                self._facts = (state, IndexFacts.of(self._store.documents().values()))
+            return self._facts[1]
+
+    def outlets(self) -> tuple[str, ...]:
+        return self.facts().outlets
 
     def filtered_documents(self, filters: Filters) -> int:
         """How many indexed documents ``filters`` admits."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.retrieval.filtered import outlet_key
+from assistant.retrieval.filtered import IndexFacts
 from assistant.text.published import source_line
 from assistant.text.sentences import split_sentences
 from assistant.types import Answer, Citation, DocumentRecord, UploadOutcome
@@ -169,11 +169,7 @@ def status_markdown(answer: Answer) -> str:
 
 def outlet_names(records: Iterable[DocumentRecord]) -> list[str]:
     """The outlets of the indexed documents for the outlet picker, one spelling each, sorted."""
-    names: dict[str, str] = {}
-    for record in records:
-        if record.outlet:
-            names.setdefault(outlet_key(record.outlet), record.outlet)
-    return sorted(names.values(), key=str.casefold)
+    return list(IndexFacts.of(records).outlets)
 
 
 def documents_rows(records: Iterable[DocumentRecord]) -> list[list[str | int]]:
