@@ -287,6 +287,24 @@ def read_source(file: SourceFile, max_bytes: int) -> bytes:
 
 
 @dataclass
+class _Run:
+    """One ingest run's state while it walks its sources."""
+
+    known: dict[str, DocumentRecord]  # the index's documents when the run began
+    pipeline: str  # the pipeline fingerprint
+    report: IngestReport
+    seen: set[str] = field(default_factory=set)  # sources still present: the rest may be deleted
+
+    def keep(self, container: str, why: str) -> None:
+        """A collection or URL that can't be read now: skipped with its reason, its indexed articles kept."""
+        indexed = [s for s in self.known if s == container or (s.split("#")[0] == container and "#" in s)]
+        self.seen.update(indexed)
+        kept = f" (its {len(indexed)} indexed article(s) are kept)" if indexed else ""
+        self.report.files_skipped += 1
+        self.report.skipped.append({"source": container, "reason": f"{why}{kept}"})
+
+
+@dataclass
 class _Vectors:
     """The vectors of one batch of chunks on their way: those the index has already, those being computed
     in the background, and those an earlier batch still in flight computes."""
@@ -491,12 +509,11 @@ class Ingestor:
         report = IngestReport()
         self._recover(store)
         known = store.documents()
-        pipeline = pipeline_fingerprint(self.settings)
-        seen: set[str] = set()
+        run = _Run(known, pipeline_fingerprint(self.settings), report)
         batch: list[PreparedDocument] = []
         writing: tuple[list[PreparedDocument], _Vectors] | None = None  # embedding in the background
         try:
-            for prepared in self._documents(files, urls, known, pipeline, report, seen):
+            for prepared in self._documents(files, urls, run):
                 batch.append(prepared)
                 if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
                     writing = self._step(store, batch, writing, report)
@@ -509,7 +526,7 @@ class Ingestor:
         gone = [
             source
             for source, record in known.items()
-            if source not in seen and (prune or any(scope.covers(record) for scope in scopes))
+            if source not in run.seen and (prune or any(scope.covers(record) for scope in scopes))
         ]
         self._delete(store, gone)
         report.files_deleted = len(gone)
@@ -526,34 +543,24 @@ class Ingestor:
         self,
         files: list[SourceFile],
         urls: Sequence[str],
-        known: dict[str, DocumentRecord],
-        pipeline: str,
-        report: IngestReport,
-        seen: set[str],
+        run: _Run,
     ) -> Iterator[PreparedDocument]:
-        """The changed documents of the files and URLs, in order; ``seen`` collects every source still
-        present."""
+        """The changed documents of the files and URLs, in order; ``run.seen`` collects every source
+        still present."""
         for url in urls:
-            yield from self._web(url, known, pipeline, report, seen)
+            yield from self._web(url, run)
             self._progress("file", 1)
         for file in files:
             if is_collection(file.path.suffix):
-                yield from self._collection(file, known, pipeline, report, seen)
+                yield from self._collection(file, run)
             else:
-                seen.add(file.source)
-                prepared = self._prepare(file, known.get(file.source), pipeline, report)
+                run.seen.add(file.source)
+                prepared = self._prepare(file, run.known.get(file.source), run.pipeline, run.report)
                 if prepared is not None:
                     yield prepared
             self._progress("file", 1)
 
-    def _collection(
-        self,
-        file: SourceFile,
-        known: dict[str, DocumentRecord],
-        pipeline: str,
-        report: IngestReport,
-        seen: set[str],
-    ) -> Iterator[PreparedDocument]:
+    def _collection(self, file: SourceFile, run: _Run) -> Iterator[PreparedDocument]:
         """The changed articles of an export or feed. When the file cannot be read at all, its indexed
         articles are kept; an article that cannot be read now keeps its indexed version too, and while a
         row that can't be identified (not JSON, no id) is in the file, no indexed article of it is removed."""
@@ -563,31 +570,15 @@ class Ingestor:
                 data, file.path.suffix, names=self._record_names, max_body_chars=self.settings.max_file_bytes
             )
         except SkipFile as skip:
-            self._keep(file.source, str(skip), known, report, seen)
+            run.keep(file.source, str(skip))
             return
-        yield from self._articles(file.source, str(file.root), read, known, pipeline, report, seen)
-
-    def _keep(
-        self, container: str, why: str, known: dict[str, DocumentRecord], report: IngestReport, seen: set[str]
-    ) -> None:
-        """A collection or URL that can't be read now: skipped with its reason, its indexed articles kept."""
-        indexed = [s for s in known if s == container or (s.split("#")[0] == container and "#" in s)]
-        seen.update(indexed)
-        kept = f" (its {len(indexed)} indexed article(s) are kept)" if indexed else ""
-        report.files_skipped += 1
-        report.skipped.append({"source": container, "reason": f"{why}{kept}"})
+        yield from self._articles(file.source, str(file.root), read, run)
 
     def _articles(
-        self,
-        container: str,
-        root: str,
-        read: CollectionRead,
-        known: dict[str, DocumentRecord],
-        pipeline: str,
-        report: IngestReport,
-        seen: set[str],
+        self, container: str, root: str, read: CollectionRead, run: _Run
     ) -> Iterator[PreparedDocument]:
         """The changed articles of one read export or feed."""
+        known, report, seen = run.known, run.report, run.seen
         indexed = [source for source in known if source.split("#")[0] == container and "#" in source]
         if any(not key for _, _, key in read.skipped):
             seen.update(indexed)  # a row that can't be told apart may be any indexed article: keep them
@@ -604,7 +595,7 @@ class Ingestor:
             seen.add(source)
             existing = known.get(source)
             content_hash = record_hash(record)
-            version = document_version(content_hash, pipeline)
+            version = document_version(content_hash, run.pipeline)
             if existing is not None and existing.doc_version == version and existing.root == root:
                 report.files_unchanged += 1
                 continue
@@ -619,9 +610,7 @@ class Ingestor:
                 reason = str(skip) + (" (the indexed version is kept)" if existing is not None else "")
                 report.skipped.append({"source": source, "reason": reason})
 
-    def _web(
-        self, url: str, known: dict[str, DocumentRecord], pipeline: str, report: IngestReport, seen: set[str]
-    ) -> Iterator[PreparedDocument]:
+    def _web(self, url: str, run: _Run) -> Iterator[PreparedDocument]:
         """An article page or a feed fetched over HTTP. A feed's items are kept when they drop out of it
         (a feed shows only the newest); a URL that can't be fetched keeps what was indexed from it."""
         settings = self.settings
@@ -632,22 +621,22 @@ class Ingestor:
                     fetched.data, ".xml", names=self._record_names, max_body_chars=settings.max_file_bytes
                 )
         except (FetchError, SkipFile) as exc:
-            self._keep(url, str(exc), known, report, seen)
+            run.keep(url, str(exc))
             return
         if fetched.is_feed:
-            yield from self._articles(url, WEB_ROOT, read, known, pipeline, report, seen)
+            yield from self._articles(url, WEB_ROOT, read, run)
             return
-        seen.add(url)
-        existing = known.get(url)
+        run.seen.add(url)
+        existing = run.known.get(url)
         content_hash = hashlib.sha256(fetched.data).hexdigest()
-        version = document_version(content_hash, pipeline)
+        version = document_version(content_hash, run.pipeline)
         if existing is not None and existing.doc_version == version:
-            report.files_unchanged += 1
+            run.report.files_unchanged += 1
             return
         try:
             yield prepare_page(url, fetched, content_hash, version, settings, existing is not None)
         except SkipFile as skip:
-            self._keep(url, str(skip), known, report, seen)
+            run.keep(url, str(skip))
 
     def _prepare(
         self, file: SourceFile, existing: DocumentRecord | None, pipeline: str, report: IngestReport

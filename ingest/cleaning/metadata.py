@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from assistant.text.days import MONTHS
 from ingest.cleaning.boilerplate import PROSE_MIN_WORDS, is_prose, word_count
 from ingest.cleaning.markup import URL, Line
 
@@ -92,27 +93,7 @@ def distinct_outlets(names: Iterable[str]) -> tuple[str, ...]:
 
 # --- dates ---------------------------------------------------------------------------------------
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
+_MONTHS = MONTHS  # "february" / "feb" -> 2
 _MONTH = "(" + "|".join(sorted((name.capitalize() for name in _MONTHS), key=len, reverse=True)) + r")\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"((?:19|20)\d\d)"
