@@ -173,6 +173,7 @@ class Citation:
     passage_end: int = 0
     outlet: str = ""  # who published the document, "" when unknown
     published: str = ""  # when: "2025-03-06", "2025-03", "2025", or "" when unknown
+    also_in: tuple[str, ...] = ()  # other documents of the same story (copies, re-edits)
 
 
 @dataclass(frozen=True, slots=True)

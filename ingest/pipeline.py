@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import AssistantError, ConfigurationError, IndexMismatchError, IndexUnavailableError
 from assistant.index.lease import writer_lock
 from assistant.index.store import IndexStore, text_hash
+from assistant.index.stories import Stories, StoryEntry
 from assistant.providers import embedding_dimension, make_embeddings, token_encoding
 from assistant.settings import Settings
 from assistant.text.sentences import candidate_spans
@@ -48,6 +49,8 @@ from ingest.loaders import (
     normalize_text,
     read_bounded,
 )
+from ingest.stories import cluster as cluster_stories
+from ingest.stories import signature as story_signature
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -70,6 +73,9 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     sentences_embedded: int = 0
+    stories_shared: int = 0  # stories told by more than one document (copies, re-edits)
+    documents_in_shared_stories: int = 0
+    stories_seconds: float = 0.0
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
@@ -116,6 +122,7 @@ class PreparedDocument:
     chunks: list[Chunk]
     replaces_existing: bool
     sentences: list[tuple[int, int]]  # the answerer's candidate sentences, embedded at ingest
+    signature: Any = None  # MinHash of the text, for the story it belongs to (ingest.stories)
 
 
 # (event, amount): "total" files found, then "file" per file done and "chunks" embedded
@@ -277,7 +284,9 @@ def _prepared(
         dates=cleaned.dates,
         **asdict(cleaned.facts),
     )
-    return PreparedDocument(record, cleaned.text, chunks, existing, candidate_spans(cleaned.text))
+    return PreparedDocument(
+        record, cleaned.text, chunks, existing, candidate_spans(cleaned.text), story_signature(cleaned.text)
+    )
 
 
 def read_source(file: SourceFile, max_bytes: int) -> bytes:
@@ -294,6 +303,9 @@ class _Run:
     pipeline: str  # the pipeline fingerprint
     report: IngestReport
     seen: set[str] = field(default_factory=set)  # sources still present: the rest may be deleted
+    signatures: dict[str, tuple[str, Any]] = field(
+        default_factory=dict
+    )  # committed: source -> (version, MinHash)
 
     def keep(self, container: str, why: str) -> None:
         """A collection or URL that can't be read now: skipped with its reason, its indexed articles kept."""
@@ -514,6 +526,7 @@ class Ingestor:
         writing: tuple[list[PreparedDocument], _Vectors] | None = None  # embedding in the background
         try:
             for prepared in self._documents(files, urls, run):
+                run.signatures[prepared.record.source] = (prepared.record.doc_version, prepared.signature)
                 batch.append(prepared)
                 if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
                     writing = self._step(store, batch, writing, report)
@@ -530,7 +543,39 @@ class Ingestor:
         ]
         self._delete(store, gone)
         report.files_deleted = len(gone)
+        self._update_stories(store, run)
         return report
+
+    def _update_stories(self, store: IndexStore, run: _Run) -> None:
+        """Bring the stories file in line with the live documents: keep the signatures of unchanged ones,
+        take the new ones from this run, compute missing ones from the stored text, cluster again."""
+        started = time.perf_counter()
+        live = store.live_versions()
+        entries = {s: e for s, e in store.story_file.read().items() if live.get(s) == e.version}
+        if not run.signatures and entries.keys() == live.keys():  # nothing changed: the file stands
+            shared = Stories.of({source: entry.story for source, entry in entries.items()})
+            run.report.stories_shared = shared.shared
+            run.report.documents_in_shared_stories = sum(
+                len(m) for m in shared.members.values() if len(m) > 1
+            )
+            return
+        signatures = {s: e.signature for s, e in entries.items()}
+        signatures.update((s, sig) for s, (version, sig) in run.signatures.items() if live.get(s) == version)
+        for source in live.keys() - signatures.keys():  # an index from before stories, or a lost file
+            text = store.document_text(source)
+            if text is not None:
+                signatures[source] = story_signature(text)
+        story = cluster_stories(signatures)
+        store.story_file.write(
+            {
+                source: StoryEntry(live[source], signature, story[source])
+                for source, signature in signatures.items()
+            }
+        )
+        shared = Stories.of(story)
+        run.report.stories_shared = shared.shared
+        run.report.documents_in_shared_stories = sum(len(m) for m in shared.members.values() if len(m) > 1)
+        run.report.stories_seconds = round(time.perf_counter() - started, 3)
 
     def _recover(self, store: IndexStore) -> None:
         pending = store.pending_sources()

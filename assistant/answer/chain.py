@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ALSO_IN = 5  # other copies of a cited story named on its citation, at most
 # Part of the LLM budget kept back so that the offline fallback, too, is delivered within it.
 FALLBACK_RESERVE_S = 0.5
 
@@ -201,8 +202,12 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         notice = f"Only articles with {filters.describe()}." if filters.active else ""
         notice = " ".join(part for part in (notice, turn.scope.said) if part)
         answers = self._llm(turn, deadline) if use_llm else _progressively(self._offline(turn))
+        stories = self.services.retriever.stories()
         for answer in answers:
-            yield replace(answer, notice=" ".join(filter(None, (answer.notice, notice))))
+            citations = tuple(
+                replace(c, also_in=stories.others(c.source)[:ALSO_IN]) for c in answer.citations
+            )
+            yield replace(answer, citations=citations, notice=" ".join(filter(None, (answer.notice, notice))))
 
     def _filtered_out(self, turn: _Turn) -> Answer:
         """The abstention when the filters leave nothing to read, naming the filter that emptied it."""

@@ -86,6 +86,8 @@ def format_answer(answer: Answer) -> str:
                 f"({citation.source}, characters {citation.start}-{citation.end})"
             )
             lines.append(f"    “{citation.quote}”")
+            if citation.also_in:
+                lines.append(f"    also in (the same story): {', '.join(citation.also_in)}")
     lines.append(f"(answered by: {answer.answered_by})")
     return "\n".join(lines)
 

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from assistant.errors import AssistantError, IndexMismatchError, IndexUnavailableError
 from assistant.index.bm25 import KeywordIndex, fingerprint
 from assistant.index.sentences import SentenceStore
+from assistant.index.stories import Stories, StoryStore
 from assistant.settings import Settings
 from assistant.types import Chunk, DocumentRecord, ScoredChunk, SentenceVectors
 
@@ -84,6 +85,7 @@ class IndexStore:
         self._keyword: KeywordIndex | None = None
         self._generation: str | None = None
         self._sentences = SentenceStore(settings.index_dir / f"sentences-{settings.collection}")
+        self.story_file = StoryStore(settings.index_dir / f"stories-{settings.collection}.npz")
 
     # --- opening ------------------------------------------------------------------------------------
     @classmethod
@@ -339,6 +341,10 @@ class IndexStore:
     @property
     def _keyword_path(self) -> Path:
         return self._settings.index_dir / f"keyword-{self._settings.collection}.npz"
+
+    def stories(self) -> Stories:
+        """Which live documents tell one story (each its own when the stories file is missing)."""
+        return self.story_file.stories(self.live_versions())
 
     def keyword_index(self) -> KeywordIndex:
         """The BM25 index of exactly the live chunks: cached on disk, rebuilt when the index changed."""

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from assistant.index.stories import Stories
 from assistant.retrieval.filtered import FilterTable, IndexFacts
 from assistant.retrieval.fusion import convex_fusion, reciprocal_rank_fusion, select_chunks
+from assistant.retrieval.stories import one_per_story
 from assistant.text.question import Question
 from assistant.text.sentences import widen_to_sentences
 from assistant.types import Chunk, Filters, Passage, ScoredChunk
@@ -46,6 +48,7 @@ class Retriever:
         self._sentence_table = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._read_sentences)
         self._table: FilterTable | None = None
         self._facts: tuple[str, IndexFacts] | None = None
+        self._stories: tuple[str, Stories] | None = None
         self._table_lock = threading.Lock()
 
     @property
@@ -66,7 +69,8 @@ class Retriever:
         settings = self._settings
         k = k or settings.top_k
         fused = self._fused(query, mode, max(settings.candidate_k, k), embedding, filters)
-        selected = select_chunks([hit.chunk for hit in fused.hits], k, settings.max_chunks_per_document)
+        chunks = one_per_story([hit.chunk for hit in fused.hits], self.stories())
+        selected = select_chunks(chunks, k, settings.max_chunks_per_document)
         return [
             self._passage(
                 chunk,
@@ -166,6 +170,14 @@ class Retriever:
             if self._facts is None or self._facts[0] != state:
                 self._facts = (state, IndexFacts.of(self._store.documents().values()))
             return self._facts[1]
+
+    def stories(self) -> Stories:
+        """Which documents tell one story (read once per index state)."""
+        state = self._store.keyword_index().state
+        with self._table_lock:
+            if self._stories is None or self._stories[0] != state:
+                self._stories = (state, self._store.stories())
+            return self._stories[1]
 
     def outlets(self) -> tuple[str, ...]:
         return self.facts().outlets

@@ -98,7 +98,13 @@ def source_card(citation: Citation, turn: int, number: int) -> str:
         f'<div class="nd-source-byline">{html.escape(source_line(citation.outlet, citation.published))}</div>'
         f'<div class="nd-source-meta"><code>{html.escape(citation.source)}</code> '
         f"<small>characters {citation.start:,}–{citation.end:,}</small></div>"
-        f'<blockquote class="nd-passage">{highlighted_passage(citation)}</blockquote>'
+        + (
+            f'<div class="nd-source-copies"><small>Also in (the same story): '
+            f"{html.escape(', '.join(citation.also_in))}</small></div>"
+            if citation.also_in
+            else ""
+        )
+        + f'<blockquote class="nd-passage">{highlighted_passage(citation)}</blockquote>'
         "</div>"
     )
 
