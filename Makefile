@@ -79,6 +79,8 @@ bench: install-dev browser
 	$(PY) -m benchmarks.bbc --min answer_accuracy=0.62 --min hit_at_3=0.95 --min citation_precision=0.85 \
 		--min unanswerable_abstained=0.6
 	$(PY) -m benchmarks.filters
+	$(PY) -m benchmarks.bbc_export
+	$(PY) -m benchmarks.stories
 
 # Re-resolve and pin every dependency (run after changing pyproject.toml).
 lock:

@@ -489,7 +489,10 @@ class Ingestor:
             IndexStore.drop_collections(self.settings)
         else:
             shutil.rmtree(self.settings.index_dir / "chroma", ignore_errors=True)
-        for cached in self.settings.index_dir.glob("keyword-*.npz"):
+        for cached in [
+            *self.settings.index_dir.glob("keyword-*.npz"),
+            *self.settings.index_dir.glob("stories-*.npz"),
+        ]:
             cached.unlink(missing_ok=True)
         for folder in self.settings.index_dir.glob("sentences-*"):
             shutil.rmtree(folder, ignore_errors=True)
