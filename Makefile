@@ -63,7 +63,10 @@ eval: install-dev
 	ASSISTANT_INDEX_DIR=build/eval-dated-index ASSISTANT_CORPUS_DIR=tests/eval/dated-corpus $(PY) -m ingest
 	ASSISTANT_INDEX_DIR=build/eval-dated-index ASSISTANT_CORPUS_DIR=tests/eval/dated-corpus \
 		$(PY) -m assistant.evaluate tests/eval/dated.jsonl --offline --report artifacts/eval-dated \
-		--min filter_compliance=1 --min answer_accuracy=0.75 --min unanswerable_abstained=1
+		--min filter_compliance=1 --min answer_accuracy=0.75 --min unanswerable_abstained=1 --min order_accuracy=0.9
+	# Timelines on the seed corpus.
+	$(EVAL_ENV) $(PY) -m assistant.evaluate tests/eval/timelines.jsonl --offline --report artifacts/eval-timelines \
+		--min order_accuracy=0.5
 
 lint: install-dev
 	$(PY) -m ruff check --fix .

@@ -24,9 +24,10 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.grounding import as_answer, check_answer, display_partial
 from assistant.answer.llm import LLMFailure, as_data, fence_passages, format_history, stream_completion
-from assistant.answer.offline import DEFAULT_WEIGHTS, OfflineWeights, answer_offline
+from assistant.answer.offline import DEFAULT_WEIGHTS, Candidate, OfflineWeights, answer_offline
 from assistant.answer.prompts import load_prompt
 from assistant.answer.request import Request
+from assistant.answer.timeline import timeline_answer
 from assistant.index.store import IndexStore
 from assistant.retrieval.filtered import outlets_named
 from assistant.retrieval.recency import newest_first
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TIMELINE_PASSAGES = 10  # a timeline reads more passages: its events are spread over many reports
 ALSO_IN = 5  # other copies of a cited story named on its citation, at most
 # Part of the LLM budget kept back so that the offline fallback, too, is delivered within it.
 FALLBACK_RESERVE_S = 0.5
@@ -237,7 +239,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         scoped = self._scope(request, question)
         passages = self.services.retriever.search(
             question,
-            k=request.top_k,
+            k=max(request.top_k, TIMELINE_PASSAGES) if question.timeline else request.top_k,
             mode=request.mode,  # type: ignore[arg-type]
             embedding=vector,
             filters=scoped.filters,
@@ -304,8 +306,14 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             weights=services.offline_weights,
             newest_first=turn.scope.latest,
             overview=turn.scope.overview,
+            arrange=self._timeline(turn) if turn.question.timeline else None,
         )
         return replace(answer, question=turn.question.query)
+
+    def _timeline(self, turn: _Turn) -> Callable[[Sequence[Candidate]], Answer | None]:
+        newest = self.services.retriever.facts().newest_published
+        year = newest.year if newest else None
+        return lambda ranked: timeline_answer(turn.question.text, turn.passages, ranked, year)
 
     def _llm(self, turn: _Turn, deadline: float) -> Iterator[Answer]:
         settings = self.services.settings

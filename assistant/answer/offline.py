@@ -292,6 +292,20 @@ def compose(
     return " ".join(parts), tuple(citations)
 
 
+def compose_lines(
+    lines: Sequence[tuple[str, Candidate]], passages: Sequence[Passage]
+) -> tuple[str, tuple[Citation, ...]]:
+    """One list item per sentence, in the order given, each led by its label ("12 Feb 2025 — ") and
+    followed by its marker: a timeline."""
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for label, candidate in lines:
+        passage = passages[candidate.passage]
+        citations.append(_citation(passage, [candidate]))
+        parts.append(f"- {label}{' '.join(candidate.text.split())} [{len(citations)}]")
+    return "\n".join(parts), tuple(citations)
+
+
 def _citation(passage: Passage, group: Sequence[Candidate]) -> Citation:
     start, end = group[0].start, group[-1].end
     return Citation(
@@ -381,10 +395,12 @@ def answer_offline(
     weights: OfflineWeights = DEFAULT_WEIGHTS,
     newest_first: bool = False,
     overview: bool = False,
+    arrange: Callable[[Sequence[Candidate]], Answer | None] | None = None,
 ) -> Answer:
     """A grounded extractive answer, or an abstention. ``term_weight`` says how much a term counts (the
     index's IDF); ``known`` tells whether any indexed document holds a term, and a question naming
-    something no document mentions is not answered."""
+    something no document mentions is not answered. ``arrange`` may give the answer another shape from
+    the ranked sentences once the evidence holds (None: the usual answer)."""
 
     def abstain(text: str) -> Answer:
         return Answer(text, abstained=True, question=question.text, passages=tuple(passages))
@@ -405,6 +421,10 @@ def answer_offline(
         question, ranked
     ):
         return abstain(abstention(None))
+    if arrange is not None:  # another shape of answer from the same evidence (a timeline)
+        arranged = arrange(ranked)
+        if arranged is not None:
+            return arranged
     if newest_first:
         ranked = newest_among_best(ranked, passages)
     chosen = pick_sentences(ranked, passages, max_sentences, weights)

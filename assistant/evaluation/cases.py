@@ -3,8 +3,9 @@
     {"id", "question", "history", "expected_sources", "expected_answer_contains", "answerable"}
 
 and optionally "filters" (passed with the question, as a caller would: {"published_from",
-"published_to", "outlets", "sources"}) and "within" (the same keys: where every citation must come
-from, for a filter or a period the question names). An answer matches when it did not abstain and
+"published_to", "outlets", "sources"}), "within" (the same keys: where every citation must come
+from, for a filter or a period the question names) and "expected_order" (phrases a timeline must hold
+in this order). An answer matches when it did not abstain and
 every group of expected_answer_contains has at least one alternative in it (case-insensitive)."""
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Case:
     answerable: bool
     filters: Filters = field(default_factory=Filters)
     within: Filters | None = None  # where every citation must come from
+    expected_order: tuple[str, ...] = ()  # phrases the answer must hold in this order (a timeline)
 
 
 def parse_case(data: Any, where: str) -> Case:
@@ -72,7 +74,14 @@ def parse_case(data: Any, where: str) -> Case:
         answerable=data["answerable"],
         filters=_filters(data.get("filters"), f"{where}: filters"),
         within=_filters(data["within"], f"{where}: within") if "within" in data else None,
+        expected_order=_phrases(data.get("expected_order", []), f"{where}: expected_order"),
     )
+
+
+def _phrases(data: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(data, list) or not all(isinstance(item, str) and item for item in data):
+        raise InvalidCasesError(f"{where} must be a list of non-empty strings")
+    return tuple(data)
 
 
 def _filters(data: Any, where: str) -> Filters:

@@ -50,6 +50,7 @@ class CaseResult:
     notice: str = ""
     error: str = ""
     within_rate: float | None = None  # share of the citations inside the case's "within"
+    order_rate: float | None = None  # share of the case's expected_order pairs the answer keeps in order
 
     @property
     def failed(self) -> bool:
@@ -96,7 +97,20 @@ def score_case(case: Case, answer: Answer, latency_ms: float) -> CaseResult:
         latency_ms=round(latency_ms, 2),
         notice=answer.notice,
         within_rate=within_rate(case, answer),
+        order_rate=order_rate(case, answer.answer),
     )
+
+
+def order_rate(case: Case, answer: str) -> float | None:
+    """For a timeline case: the share of pairs of expected phrases that the answer holds in the expected
+    order (a missing phrase breaks its pairs); None for other cases."""
+    phrases = case.expected_order
+    if len(phrases) < 2:
+        return None
+    text = answer.lower()
+    positions = [text.find(phrase.lower()) for phrase in phrases]
+    pairs = [(a, b) for i, a in enumerate(positions) for b in positions[i + 1 :]]
+    return sum(0 <= a < b for a, b in pairs) / len(pairs)
 
 
 def within_rate(case: Case, answer: Answer) -> float | None:
@@ -163,6 +177,7 @@ class Metrics:
     answerable_answered: float
     support_rate: float
     filter_compliance: float  # share of citations inside the filter, over the cases that set "within"
+    order_accuracy: float  # timelines: share of expected pairs in order, over the cases that set one
     latency_p50_ms: float
     latency_p95_ms: float
     errors: int = 0
@@ -200,6 +215,9 @@ def compute_metrics(results: Sequence[CaseResult]) -> Metrics:
         support_rate=_mean(r.support_rate for r in results),
         filter_compliance=_mean(r.within_rate for r in results)
         if any(r.within_rate is not None for r in results)
+        else 1.0,
+        order_accuracy=_mean(r.order_rate for r in results)
+        if any(r.order_rate is not None for r in results)
         else 1.0,
         latency_p50_ms=percentile([r.latency_ms for r in results], 50),
         latency_p95_ms=percentile([r.latency_ms for r in results], 95),

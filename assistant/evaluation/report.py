@@ -25,6 +25,7 @@ RATES = (
     ("answerable_answered", "answerable answered"),
     ("support_rate", "support rate"),
     ("filter_compliance", "filter compliance"),
+    ("order_accuracy", "timeline order accuracy"),
 )
 OTHER = (
     ("cited_hit_at_1", "cited hit@1"),

@@ -47,10 +47,23 @@ QUESTION_FILLER = frozenset(
         "say said tell told mention mentioned report reported according article document documents news"
     )
 )
+# Words that only shape a timeline request ("Give me a timeline of ...", "how did it develop").
+TIMELINE_FORM = frozenset(
+    keyword_tokens(
+        "timeline chronology chronological order sequence events develop developed unfold unfolded evolve "
+        "evolved progress progressed give step time happen happened"
+    )
+)
 _INTERROGATIVE = re.compile(
     r"^(?:(?:by|in|on|at|for|from|to|with|of|since|under|after|before|and|but|so)\s+)?"
     r"(what|who|whom|whose|when|where|why|how|which|is|are|was|were|do|does|did|can|could|will|would|"
     r"should|has|have|had)\b",
+    re.IGNORECASE,
+)
+_TIMELINE = re.compile(
+    r"\b(timeline|chronolog\w*|sequence of events|in (chronological |what )?order|step by step|over time|"
+    r"how did .{2,80}? (develop|unfold|evolve|progress|come about)|"
+    r"how has .{2,80}? (developed|unfolded|evolved))\b",
     re.IGNORECASE,
 )
 CONTEXT_WEIGHT = 0.25  # weight of terms that only the earlier turns of a follow-up contribute
@@ -74,6 +87,7 @@ class Question:
     dates: tuple[str, ...]  # the date expressions it holds ("February 12", "2025", "last week")
     days: tuple[Day, ...]  # the calendar days it names, in any form ("Feb. 12" -> (2, 12, None))
     refusal: str | None  # "instructions" or "task" when it is not a question about the documents
+    timeline: bool  # it asks how something unfolded, in order ("Give me a timeline of ...")
     follows_up: bool  # it leans on the conversation ("Who proposed it?")
     context: str  # the earlier turns' text it leans on ("" for a standalone question)
     terms: Mapping[str, float]  # its topic terms (1.0), and those only the context holds (CONTEXT_WEIGHT)
@@ -105,6 +119,7 @@ class Question:
 def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_chars: int = 2000) -> Question:
     """Everything the turn needs to know about ``text``; ``history`` is the conversation before it."""
     tokens = tuple(keyword_tokens(text))
+    timeline = bool(_TIMELINE.search(text))
     follows_up = leans_on_history(text, tokens, history)
     context = conversation_context(history) if follows_up else ""
     asked = as_question(text)[:max_query_chars]
@@ -118,9 +133,14 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
         dates=tuple(match.group(0).strip() for match in DATE.finditer(text)),
         days=tuple(sorted(mentioned_days(text), key=lambda day: (day[0], day[1], day[2] or 0))),
         refusal=refusal_reason(text),
+        timeline=timeline,
         follows_up=follows_up,
         context=context,
-        terms=MappingProxyType(topic_terms(tokens, keyword_tokens(context))),
+        terms=MappingProxyType(
+            topic_terms(
+                [t for t in tokens if t not in TIMELINE_FORM] if timeline else tokens, keyword_tokens(context)
+            )
+        ),
         query=query,
         query_tokens=tokens if query == asked else tuple(keyword_tokens(query)),
     )

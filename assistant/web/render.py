@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from assistant.retrieval.filtered import IndexFacts
-from assistant.text.published import source_line
+from assistant.text.published import display_date, source_line
 from assistant.text.sentences import split_sentences
 from assistant.types import Answer, Citation, DocumentRecord, UploadOutcome
 
@@ -30,7 +30,9 @@ _BARE_ADDRESS = re.compile(
 )
 
 # The only markup the source panel uses; nh3 drops everything else (scripts, handlers, images, styles).
-_ALLOWED_TAGS = {"details", "summary", "div", "span", "p", "b", "mark", "blockquote", "code", "small"}
+_ALLOWED_TAGS = {
+    "details", "summary", "div", "span", "p", "b", "mark", "blockquote", "code", "small", "ol", "li",
+}  # fmt: skip
 _ALLOWED_ATTRIBUTES = {"*": {"class", "id"}, "details": {"open"}}
 
 
@@ -122,8 +124,27 @@ def turn_sources(answer: Answer, turn: int, question: str) -> TurnSources:
     if answer.abstained or not answer.citations:
         cards = '<p class="nd-no-sources">No sources: the documents don\'t answer this.</p>'
     else:
-        cards = "".join(source_card(c, turn, n) for n, c in enumerate(answer.citations, start=1))
+        cards = timeline_view(answer.citations, turn) + "".join(
+            source_card(c, turn, n) for n, c in enumerate(answer.citations, start=1)
+        )
     return TurnSources(turn, question, cards)
+
+
+def timeline_view(citations: Sequence[Citation], turn: int) -> str:
+    """The answer's sources by publication date, oldest first, when two or more are dated: a timeline of
+    the reporting (each entry links to its card)."""
+    dated = sorted(
+        ((c.published, number, c) for number, c in enumerate(citations, start=1) if c.published),
+        key=lambda item: (item[0], item[1]),
+    )
+    if len({published for published, _, _ in dated}) < 2:
+        return ""
+    items = "".join(
+        f'<li><span class="nd-number">[{number}]</span> <b>{html.escape(display_date(published))}</b> '
+        f"{html.escape(' · '.join(part for part in (c.outlet, ' '.join(c.title.split())) if part))}</li>"
+        for published, number, c in dated
+    )
+    return f'<details class="nd-timeline" open><summary>Timeline</summary><ol>{items}</ol></details>'
 
 
 def sources_panel(turns: Sequence[TurnSources]) -> str:

@@ -157,3 +157,14 @@ def test_a_question_asking_only_for_the_news_of_a_period_gets_each_storys_lead(n
     assert not answer.abstained
     assert {c.source for c in answer.citations} == {"business/minerals-bloomberg.md", "world/kursk.txt"}
     assert all(c.published.startswith("2025-03") for c in answer.citations)
+
+
+def test_a_timeline_lists_the_reports_in_the_order_they_were_published(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    answer = chain.invoke({"question": "Give me a timeline of the minerals deal"})
+    lines = answer.answer.splitlines()
+    assert [line.split(" — ")[0] for line in lines][:2] == ["- 20 Feb 2025", "- 6 Mar 2025"]
+    assert [c.source for c in answer.citations][:2] == [
+        "business/minerals-times.md",
+        "business/minerals-bloomberg.md",
+    ]
