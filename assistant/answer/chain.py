@@ -307,6 +307,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             newest_first=turn.scope.latest,
             overview=turn.scope.overview,
             arrange=self._timeline(turn) if turn.question.timeline else None,
+            story_of=services.retriever.stories().of_source,
         )
         return replace(answer, question=turn.question.query)
 

@@ -260,6 +260,7 @@ def compose(
     passages: Sequence[Passage],
     ranked: Sequence[Candidate] = (),
     weights: OfflineWeights = DEFAULT_WEIGHTS,
+    story_of: Callable[[str], str] = lambda source: source,
 ) -> tuple[str, tuple[Citation, ...]]:
     """The quote holding the best sentence (``chosen[0]``) first, then the others in readable order
     (documents by relevance, sentences by position); adjacent sentences of one document merged into one
@@ -284,7 +285,7 @@ def compose(
         passage = passages[group[0].passage]
         quote = passage.text[group[0].start - passage.start : group[-1].end - passage.start]
         sources = [_citation(passage, group)]
-        corroborating = _corroborating(group, passages, ranked, weights.corroboration)
+        corroborating = _corroborating(group, passages, ranked, weights.corroboration, story_of)
         sources += [_citation(passages[c.passage], [c]) for c in corroborating]
         markers = "".join(f"[{len(citations) + i}]" for i in range(1, len(sources) + 1))
         citations.extend(sources)
@@ -324,17 +325,22 @@ def _citation(passage: Passage, group: Sequence[Candidate]) -> Citation:
 
 
 def _corroborating(
-    group: Sequence[Candidate], passages: Sequence[Passage], ranked: Sequence[Candidate], share: float
+    group: Sequence[Candidate],
+    passages: Sequence[Passage],
+    ranked: Sequence[Candidate],
+    share: float,
+    story_of: Callable[[str], str] = lambda source: source,
 ) -> list[Candidate]:
-    """At most one near-identical sentence per other document, for a one-sentence quote."""
+    """At most one near-identical sentence per other story, for a one-sentence quote: copies of one
+    report count once, so two markers are two independent reports."""
     if len(group) != 1:
         return []
-    source = passages[group[0].passage].source
+    story = story_of(passages[group[0].passage].source)
     terms = group[0].terms
     found: dict[str, Candidate] = {}
     for candidate in ranked:
-        other = passages[candidate.passage].source
-        if other == source or other in found:
+        other = story_of(passages[candidate.passage].source)
+        if other == story or other in found:
             continue
         shared = len(terms & candidate.terms)
         if shared >= share * max(1, len(terms)):
@@ -396,6 +402,7 @@ def answer_offline(
     newest_first: bool = False,
     overview: bool = False,
     arrange: Callable[[Sequence[Candidate]], Answer | None] | None = None,
+    story_of: Callable[[str], str] = lambda source: source,
 ) -> Answer:
     """A grounded extractive answer, or an abstention. ``term_weight`` says how much a term counts (the
     index's IDF); ``known`` tells whether any indexed document holds a term, and a question naming
@@ -428,5 +435,5 @@ def answer_offline(
     if newest_first:
         ranked = newest_among_best(ranked, passages)
     chosen = pick_sentences(ranked, passages, max_sentences, weights)
-    text, citations = compose(chosen, passages, ranked, weights)
+    text, citations = compose(chosen, passages, ranked, weights, story_of)
     return Answer(text, citations, question=question.text, passages=tuple(passages))

@@ -98,3 +98,26 @@ def test_the_card_and_the_cli_name_the_other_copies() -> None:
     assert "also in (the same story): reprint.txt, update.txt" in format_answer(
         Answer("A quote. [1]", (citation,))
     )
+
+
+def test_a_copy_does_not_corroborate_its_own_story_but_another_report_does() -> None:
+    from assistant.answer.offline import answer_offline
+    from assistant.text.question import analyse_question
+    from assistant.types import Passage
+
+    def passage(source: str, text: str) -> Passage:
+        return Passage(
+            Chunk(f"id-{source}", source, source, text, 0, len(text), 0, "v"), text, 0, len(text), 1.0
+        )
+
+    sentence = "Ukraine agreed to a 30-day ceasefire proposed by the United States at talks in Jeddah."
+    passages = [
+        passage("wire.txt", sentence),
+        passage("reprint.txt", sentence),
+        passage("other.txt", sentence),
+    ]
+    question = analyse_question("What did Ukraine agree to in Jeddah?")
+    story = {"wire.txt": "wire.txt", "reprint.txt": "wire.txt", "other.txt": "other.txt"}
+    answer = answer_offline(question, passages, story_of=lambda source: story[source])
+    assert [c.source for c in answer.citations] == ["wire.txt", "other.txt"]  # two reports, not three copies
+    assert answer.answer.endswith("[1][2]")
