@@ -36,7 +36,7 @@ from assistant.settings import Settings
 from assistant.text.question import Question, analyse_question
 from assistant.text.tokens import keyword_tokens
 from assistant.text.when import TimeScope, may_name_time, time_scope
-from assistant.types import Answer, Filters, Passage
+from assistant.types import Answer, Citation, Filters, Passage
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -209,7 +209,8 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             citations = tuple(
                 replace(c, also_in=stories.others(c.source)[:ALSO_IN]) for c in answer.citations
             )
-            yield replace(answer, citations=citations, notice=" ".join(filter(None, (answer.notice, notice))))
+            said = " ".join(filter(None, (answer.notice, notice, corroboration(answer.answer, citations))))
+            yield replace(answer, citations=citations, notice=said)
 
     def _filtered_out(self, turn: _Turn) -> Answer:
         """The abstention when the filters leave nothing to read, naming the filter that emptied it."""
@@ -377,6 +378,24 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             return None
         text = " ".join(text.split())[: self.services.settings.max_question_chars]
         return text or None
+
+
+_MARKER_RUN = re.compile(r"(?:\[\d+\]){2,}")
+
+
+def corroboration(text: str, citations: Sequence[Citation]) -> str:
+    """Which statements several independent reports make, and by whom: "[1][2]: reported by Bloomberg
+    and Harbor Wire." (a report without a known outlet by its source)."""
+    said = []
+    for run in _MARKER_RUN.findall(text):
+        numbers = [int(n) for n in re.findall(r"\d+", run)]
+        names = [
+            citations[n - 1].outlet or citations[n - 1].source for n in numbers if 0 < n <= len(citations)
+        ]
+        names = list(dict.fromkeys(names))
+        if len(names) > 1:
+            said.append(f"{run}: reported by {', '.join(names[:-1])} and {names[-1]}.")
+    return " ".join(said)
 
 
 def _known(has: Callable[[str], bool], outlets: Sequence[str]) -> Callable[[str], bool]:

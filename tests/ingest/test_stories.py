@@ -121,3 +121,18 @@ def test_a_copy_does_not_corroborate_its_own_story_but_another_report_does() -> 
     answer = answer_offline(question, passages, story_of=lambda source: story[source])
     assert [c.source for c in answer.citations] == ["wire.txt", "other.txt"]  # two reports, not three copies
     assert answer.answer.endswith("[1][2]")
+
+
+def test_the_answer_says_which_reports_state_a_corroborated_fact() -> None:
+    from assistant.answer.chain import corroboration
+    from assistant.types import Citation
+
+    cited = (
+        Citation("wire.txt", "", "q", 0, 1, 1.0, outlet="Bloomberg"),
+        Citation("other.txt", "", "q", 0, 1, 1.0),
+        Citation("third.txt", "", "q", 0, 1, 1.0, outlet="Reuters"),
+    )
+    assert (
+        corroboration("A fact. [1][2] Another. [3]", cited) == "[1][2]: reported by Bloomberg and other.txt."
+    )
+    assert corroboration("A fact. [1]", cited) == ""
