@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.answer.interface import AnswerChain
 from assistant.errors import AssistantError, IndexUnavailableError
+from assistant.index.stories import Stories
 from assistant.types import Answer, DocumentRecord, UploadOutcome
 from assistant.web.documents import DocumentSource
 
@@ -92,6 +93,10 @@ class UnavailableDocuments(_StandIn):
     def documents(self) -> list[DocumentRecord]:
         opened = self.recovery.opened()
         return opened[1].documents() if opened is not None else []
+
+    def stories(self) -> Stories:
+        opened = self.recovery.opened()
+        return opened[1].stories() if opened is not None else Stories()
 
     def upload(self, files: Sequence[tuple[str, Path]]) -> list[UploadOutcome]:
         if (opened := self.recovery.opened()) is not None and opened[1].accepts_uploads:

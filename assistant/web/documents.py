@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.index.store import IndexStore
+from assistant.index.stories import Stories
 from assistant.types import DocumentRecord, UploadOutcome
 
 AddFiles = Callable[[Sequence[tuple[str, Path]]], Sequence[UploadOutcome]]
@@ -20,6 +21,8 @@ class DocumentSource(Protocol):
     def accepts_uploads(self) -> bool: ...
 
     def documents(self) -> list[DocumentRecord]: ...
+
+    def stories(self) -> Stories: ...
 
     def upload(self, files: Sequence[tuple[str, Path]]) -> list[UploadOutcome]: ...
 
@@ -39,6 +42,10 @@ class IndexedDocuments:
         """The live documents, by source. Reading them also lets the chain see documents that another
         ingest added meanwhile."""
         return sorted(self._store.documents().values(), key=lambda record: record.source)
+
+    def stories(self) -> Stories:
+        """Which documents tell one story (copies and re-edits)."""
+        return self._store.stories()
 
     def upload(self, files: Sequence[tuple[str, Path]]) -> list[UploadOutcome]:
         """Store and index uploaded files: (name the user gave, path of the received file)."""

@@ -33,7 +33,7 @@ EXAMPLES = [
     "Who did Trump send to Kyiv?",
     "What did Putin demand of the Ukrainian troops in Kursk?",
 ]
-DOCUMENT_HEADERS = ["Title", "Source", "Chunks", "Ingested"]
+DOCUMENT_HEADERS = ["Title", "Source", "Outlet · date", "Same story as", "Chunks", "Ingested"]
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 UNEXPECTED = "Something went wrong on our side; the details are in the server log. Please try again."
 
@@ -80,7 +80,7 @@ def create_demo(services: AppServices) -> gr.Blocks:
 
     def documents() -> list[list[Any]]:
         try:
-            return documents_rows(indexed.documents())
+            return documents_rows(indexed.documents(), indexed.stories())
         except AssistantError as exc:
             raise refusal(exc) from None
 
@@ -100,7 +100,7 @@ def create_demo(services: AppServices) -> gr.Blocks:
         except Exception:
             log.exception("upload failed")
             raise gr.Error(UNEXPECTED, print_exception=False) from None  # logged above
-        return upload_report(outcomes), documents_rows(indexed.documents()), None
+        return upload_report(outcomes), documents_rows(indexed.documents(), indexed.stories()), None
 
     def chat(
         question: str,

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from assistant.index.stories import Stories
 from assistant.retrieval.filtered import IndexFacts
 from assistant.text.published import display_date, source_line
 from assistant.text.sentences import split_sentences
@@ -199,12 +200,24 @@ def outlet_names(records: Iterable[DocumentRecord]) -> list[str]:
     return list(IndexFacts.of(records).outlets)
 
 
-def documents_rows(records: Iterable[DocumentRecord]) -> list[list[str | int]]:
-    """The documents panel: title, source, chunks and when it was ingested, by source."""
+def documents_rows(
+    records: Iterable[DocumentRecord], stories: Stories | None = None
+) -> list[list[str | int]]:
+    """The documents panel, by source: title, source, outlet and date, the other documents of its story
+    (copies and re-edits), chunks, and when it was ingested."""
+    stories = stories or Stories()
     rows: list[list[str | int]] = []
     for record in sorted(records, key=lambda r: r.source):
+        others = stories.others(record.source)
         rows.append(
-            [record.title or record.source, record.source, record.chunk_count, _when(record.ingested_at)]
+            [
+                record.title or record.source,
+                record.source,
+                source_line(record.outlet, record.published),
+                ", ".join(others[:3]) + (f" (+{len(others) - 3})" if len(others) > 3 else ""),
+                record.chunk_count,
+                _when(record.ingested_at),
+            ]
         )
     return rows
 

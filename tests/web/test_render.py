@@ -154,7 +154,11 @@ def test_status_says_what_answered() -> None:
 
 def test_documents_rows_and_upload_report() -> None:
     record = DocumentRecord("b.txt", "Bee", "v", "h", "/r", 3, 100, "2026-11-21T09:00:00+00:00")
-    assert documents_rows([record]) == [["Bee", "b.txt", 3, "2026-11-21 09:00 UTC"]]
+    assert documents_rows([record]) == [["Bee", "b.txt", "date unknown", "", 3, "2026-11-21 09:00 UTC"]]
+    from assistant.index.stories import Stories
+
+    stories = Stories.of({"b.txt": "a.txt", "a.txt": "a.txt"})
+    assert documents_rows([record], stories)[0][3] == "a.txt"  # the other copy of its story
     report = upload_report(
         [
             UploadOutcome("a.txt", "added", "a.txt was added.", "uploads/a.txt"),
