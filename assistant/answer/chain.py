@@ -209,7 +209,8 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             citations = tuple(
                 replace(c, also_in=stories.others(c.source)[:ALSO_IN]) for c in answer.citations
             )
-            said = " ".join(filter(None, (answer.notice, notice, corroboration(answer.answer, citations))))
+            sourcing = corroboration(answer.answer, citations, turn.passages, stories.of_source)
+            said = " ".join(filter(None, (answer.notice, notice, sourcing)))
             yield replace(answer, citations=citations, notice=said)
 
     def _filtered_out(self, turn: _Turn) -> Answer:
@@ -381,12 +382,33 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
 
 
 _MARKER_RUN = re.compile(r"(?:\[\d+\]){2,}")
+_SINGLE_MARKER = re.compile(r"(?<!\])\[(\d+)\](?!\[)")
+ON_TOPIC = 0.8  # a retrieved passage this close to the best one's score is a report on the same topic
 
 
-def corroboration(text: str, citations: Sequence[Citation]) -> str:
+def corroboration(
+    text: str,
+    citations: Sequence[Citation],
+    passages: Sequence[Passage] = (),
+    story_of: Callable[[str], str] = lambda source: source,
+) -> str:
     """Which statements several independent reports make, and by whom: "[1][2]: reported by Bloomberg
-    and Harbor Wire." (a report without a known outlet by its source)."""
+    and Harbor Wire." (a report without a known outlet by its source); and which come from one report
+    while other reports about as relevant (retrieved within ON_TOPIC of the best) don't repeat them (no
+    near-identical sentence: they may say it in other words)."""
     said = []
+    relevant = [p for p in passages if passages and p.score >= ON_TOPIC * passages[0].score]
+    for number in _SINGLE_MARKER.findall(text):
+        cited = citations[int(number) - 1] if 0 < int(number) <= len(citations) else None
+        if cited is None:
+            continue
+        others = {story_of(p.source) for p in relevant} - {story_of(cited.source)}
+        if others:
+            if len(others) == 1:
+                other = "1 other report found on the topic doesn't"
+            else:
+                other = f"{len(others)} other reports found on the topic don't"
+            said.append(f"[{number}]: from one report; {other} repeat it.")
     for run in _MARKER_RUN.findall(text):
         numbers = [int(n) for n in re.findall(r"\d+", run)]
         names = [

@@ -136,3 +136,18 @@ def test_the_answer_says_which_reports_state_a_corroborated_fact() -> None:
         corroboration("A fact. [1][2] Another. [3]", cited) == "[1][2]: reported by Bloomberg and other.txt."
     )
     assert corroboration("A fact. [1]", cited) == ""
+
+
+def test_a_fact_from_one_report_is_marked_when_other_reports_on_the_topic_exist() -> None:
+    from assistant.answer.chain import corroboration
+    from assistant.types import Citation, Passage
+
+    def retrieved(source: str, score: float) -> Passage:
+        return Passage(Chunk(f"id-{source}", source, source, "t", 0, 1, 0, "v"), "t", 0, 1, score)
+
+    cited = (Citation("wire.txt", "", "q", 0, 1, 1.0),)
+    passages = [retrieved("wire.txt", 1.0), retrieved("reprint.txt", 0.95), retrieved("other.txt", 0.9)]
+    story = {"wire.txt": "wire.txt", "reprint.txt": "wire.txt", "other.txt": "other.txt"}.__getitem__
+    said = corroboration("A fact. [1]", cited, passages, story)
+    assert said == "[1]: from one report; 1 other report found on the topic doesn't repeat it."
+    assert corroboration("A fact. [1]", cited, passages[:2], story) == ""  # only copies of its own story
