@@ -326,6 +326,8 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         if not passages:
             yield self._offline(turn)
             return
+        if turn.question.timeline:  # the LLM reads the reports in the order they were published
+            passages = sorted(passages, key=lambda p: p.published or "9999")
         system, user = load_prompt("answer").render(
             passages=fence_passages(passages),
             history=as_data(format_history(turn.request.history)) or "(none)",

@@ -40,8 +40,18 @@ def fence_passages(passages: Sequence[Passage]) -> str:
         text = as_data(passage.text)
         title = as_data(_FENCE.sub("", passage.title)).replace('"', "'")
         source = as_data(passage.source).replace('"', "'")
-        blocks.append(f'<passage id="{number}" source="{source}" title="{title}">\n{text}\n</passage>')
+        facts = "".join(
+            f' {name}="{_attribute(value)}"'
+            for name, value in (("outlet", passage.outlet), ("published", passage.published))
+            if value
+        )
+        blocks.append(f'<passage id="{number}" source="{source}" title="{title}"{facts}>\n{text}\n</passage>')
     return "\n".join(blocks)
+
+
+def _attribute(value: str) -> str:
+    """Metadata as an attribute value: nothing in it can close the attribute or the tag."""
+    return re.sub(r'[<>"&]', "'", " ".join(as_data(_FENCE.sub("", value)).split()))[:200]
 
 
 def as_data(text: str) -> str:

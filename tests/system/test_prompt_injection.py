@@ -478,7 +478,10 @@ ECHO_SEED_IDS = ("fact-01", "fact-02", "fact-03", "fact-10", "multi-02")
 # Anything in a prompt that could pose as markup or a turn: tags, chat-template control tokens.
 TAG_LIKE = re.compile(r"<\s*[/!?|]?\s*[A-Za-z]|\[/?INST\]|<<\s*/?SYS>>", re.IGNORECASE)
 PASSAGE_TAG = re.compile(r"<\s*/?\s*passages?\b[^>]*>", re.IGNORECASE)
-OPENING_PASSAGE = re.compile(r'<passage id="(\d+)" source="([^"<>]*)" title="([^"<>]*)">')
+OPENING_PASSAGE = re.compile(
+    r'<passage id="(\d+)" source="([^"<>]*)" title="([^"<>]*)"'
+    r'(?: outlet="[^"<>&]*")?(?: published="[^"<>&]*")?>'
+)
 FAKE_ROLE_LINE = re.compile(
     r"^\W*(?:system|assistant|user|human|instructions?|ai model)\s*:|=== user ===",
     re.IGNORECASE | re.MULTILINE,
