@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         'as JSON: {"body": ["story_text"], "published": ["ts"]}. Parts: id, title, body, published, '
         "outlet, author, url.",
     )
+    find_stories: bool = Field(
+        default=True,
+        description="Ingest finds the documents that are copies or re-edits of one story (MinHash LSH) so "
+        "that retrieval keeps a repeated paragraph once and citations name the other copies.",
+    )
     fetch_timeout_s: float = Field(
         default=15.0,
         gt=0,

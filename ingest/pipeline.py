@@ -284,9 +284,8 @@ def _prepared(
         dates=cleaned.dates,
         **asdict(cleaned.facts),
     )
-    return PreparedDocument(
-        record, cleaned.text, chunks, existing, candidate_spans(cleaned.text), story_signature(cleaned.text)
-    )
+    signature = story_signature(cleaned.text) if settings.find_stories else None
+    return PreparedDocument(record, cleaned.text, chunks, existing, candidate_spans(cleaned.text), signature)
 
 
 def read_source(file: SourceFile, max_bytes: int) -> bytes:
@@ -552,6 +551,9 @@ class Ingestor:
     def _update_stories(self, store: IndexStore, run: _Run) -> None:
         """Bring the stories file in line with the live documents: keep the signatures of unchanged ones,
         take the new ones from this run, compute missing ones from the stored text, cluster again."""
+        if not self.settings.find_stories:
+            store.story_file.path.unlink(missing_ok=True)  # every document its own story
+            return
         started = time.perf_counter()
         live = store.live_versions()
         entries = {s: e for s, e in store.story_file.read().items() if live.get(s) == e.version}

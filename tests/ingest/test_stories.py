@@ -151,3 +151,16 @@ def test_a_fact_from_one_report_is_marked_when_other_reports_on_the_topic_exist(
     said = corroboration("A fact. [1]", cited, passages, story)
     assert said == "[1]: from one report; 1 other report found on the topic doesn't repeat it."
     assert corroboration("A fact. [1]", cited, passages[:2], story) == ""  # only copies of its own story
+
+
+def test_stories_can_be_switched_off(tmp_path: Path, make_settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "wire.txt").write_text(REPORT)
+    (folder / "reprint.txt").write_text(REPORT)
+    on: Settings = make_settings(corpus_dir=folder)
+    assert run_ingest(on, embeddings=embeddings).stories_shared == 1
+    off = Settings(**{**on.model_dump(), "find_stories": False})
+    assert run_ingest(off, embeddings=embeddings).stories_shared == 0
+    assert build_chain(off, embeddings=embeddings).services.store.stories().shared == 0
+    assert run_ingest(on, embeddings=embeddings).stories_shared == 1  # on again: computed from the texts
