@@ -41,6 +41,8 @@ from assistant.types import Answer, Citation, Filters, Passage
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from assistant.retrieval.langchain import NewsdeskRetriever
+
 log = logging.getLogger(__name__)
 
 TIMELINE_PASSAGES = 10  # a timeline reads more passages: its events are spread over many reports
@@ -212,6 +214,12 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             sourcing = corroboration(answer.answer, citations, turn.passages, stories.of_source)
             said = " ".join(filter(None, (answer.notice, notice, sourcing)))
             yield replace(answer, citations=citations, notice=said)
+
+    def as_retriever(self, **options: Any) -> NewsdeskRetriever:
+        """The chain's own retrieval as a LangChain retriever (``k``, ``mode``, ``filters``)."""
+        from assistant.retrieval.langchain import NewsdeskRetriever
+
+        return NewsdeskRetriever(retriever=self.services.retriever, **options)
 
     def _filtered_out(self, turn: _Turn) -> Answer:
         """The abstention when the filters leave nothing to read, naming the filter that emptied it."""
