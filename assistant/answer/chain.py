@@ -20,7 +20,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
 
 from assistant.answer.grounding import as_answer, check_answer, display_partial
 from assistant.answer.llm import LLMFailure, as_data, fence_passages, format_history, stream_completion
@@ -30,13 +32,14 @@ from assistant.answer.request import Request
 from assistant.answer.timeline import timeline_answer
 from assistant.index.store import IndexStore
 from assistant.retrieval.filtered import outlets_named
+from assistant.retrieval.langchain import as_document
 from assistant.retrieval.recency import newest_first
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
 from assistant.text.question import Question, analyse_question
 from assistant.text.tokens import keyword_tokens
 from assistant.text.when import TimeScope, may_name_time, time_scope
-from assistant.types import Answer, Citation, Filters, Passage
+from assistant.types import Answer, Citation, Filters, Passage, answer_payload
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -194,18 +197,40 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             yield item  # type: ignore[misc]
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Answer]:
+        """The answer as it grows; the run reaches LangChain callbacks (config["callbacks"]) like any
+        chain's: one chain run, a child retriever run, child chat-model runs when the LLM is used."""
+        config = ensure_config(config)
+        run = get_callback_manager_for_config(config).on_chain_start(
+            None,
+            input if isinstance(input, dict) else {"input": input},
+            name=config.get("run_name") or "NewsdeskChain",
+            run_id=config.pop("run_id", None),
+        )
+        final: Answer | None = None
+        try:
+            for final in self._answers(input, run):
+                yield final
+        except GeneratorExit:  # the caller stopped reading: the run ends with what it had
+            run.on_chain_end(answer_payload(final) if final else {})
+            raise
+        except BaseException as exc:
+            run.on_chain_error(exc)
+            raise
+        run.on_chain_end(answer_payload(final) if final else {})
+
+    def _answers(self, input: Any, run: CallbackManagerForChainRun) -> Iterator[Answer]:
         request = Request.parse(input, self.services.settings)
         use_llm = request.use_llm and self.llm_available
         budget = self.services.settings.llm_budget_s
         deadline = time.monotonic() + budget - min(FALLBACK_RESERVE_S, budget / 4)
-        turn = self._retrieve(request, use_llm, deadline)
+        turn = self._retrieve(request, use_llm, deadline, run)
         if turn.scope.filters.active and not turn.passages:
             yield self._filtered_out(turn)
             return
         filters = request.filters
         notice = f"Only articles with {filters.describe()}." if filters.active else ""
         notice = " ".join(part for part in (notice, turn.scope.said) if part)
-        answers = self._llm(turn, deadline) if use_llm else _progressively(self._offline(turn))
+        answers = self._llm(turn, deadline, run) if use_llm else _progressively(self._offline(turn))
         stories = self.services.retriever.stories()
         for answer in answers:
             citations = tuple(
@@ -236,24 +261,32 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             )
         return Answer(f"The documents don't say. {why}", abstained=True, question=turn.question.query)
 
-    def _retrieve(self, request: Request, use_llm: bool, deadline: float) -> _Turn:
+    def _retrieve(
+        self, request: Request, use_llm: bool, deadline: float, run: CallbackManagerForChainRun
+    ) -> _Turn:
         """Analyse the question, resolve a follow-up (with the LLM when it is used), then find the
         passages."""
         limit = self.services.settings.max_question_chars
         question = analyse_question(request.question, request.history, max_query_chars=limit)
         if question.follows_up and use_llm:
-            condensed = self._condense(request, deadline)
+            condensed = self._condense(request, deadline, run)
             if condensed:
                 question = question.with_query(condensed[:limit])
         vector = self.services.embeddings.embed_query(question.query)
         scoped = self._scope(request, question)
-        passages = self.services.retriever.search(
-            question,
-            k=max(request.top_k, TIMELINE_PASSAGES) if question.timeline else request.top_k,
-            mode=request.mode,  # type: ignore[arg-type]
-            embedding=vector,
-            filters=scoped.filters,
-        )
+        retrieval = run.get_child().on_retriever_start(None, question.query, name="NewsdeskRetriever")
+        try:
+            passages = self.services.retriever.search(
+                question,
+                k=max(request.top_k, TIMELINE_PASSAGES) if question.timeline else request.top_k,
+                mode=request.mode,  # type: ignore[arg-type]
+                embedding=vector,
+                filters=scoped.filters,
+            )
+        except BaseException as exc:
+            retrieval.on_retriever_error(exc)
+            raise
+        retrieval.on_retriever_end([as_document(passage) for passage in passages])
         if scoped.latest:
             passages = newest_first(passages)
         return _Turn(request, question, vector, passages, scoped)
@@ -326,7 +359,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         year = newest.year if newest else None
         return lambda ranked: timeline_answer(turn.question.text, turn.passages, ranked, year)
 
-    def _llm(self, turn: _Turn, deadline: float) -> Iterator[Answer]:
+    def _llm(self, turn: _Turn, deadline: float, run: CallbackManagerForChainRun) -> Iterator[Answer]:
         settings = self.services.settings
         model_name = settings.llm_model
         passages = turn.passages
@@ -348,6 +381,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
                 _messages(system, user),
                 deadline=deadline,
                 max_retries=settings.llm_max_retries,
+                config={"callbacks": run.get_child()},
             ):
                 raw += delta
                 yield Answer(
@@ -373,7 +407,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             offline, answered_by="offline (fallback)", notice=f"{why}; this is the offline answer."
         )
 
-    def _condense(self, request: Request, deadline: float) -> str | None:
+    def _condense(self, request: Request, deadline: float, run: CallbackManagerForChainRun) -> str | None:
         """A standalone question from the LLM, within a slice of the budget; None on any failure."""
         system, user = load_prompt("condense").render(
             history=as_data(format_history(request.history)), question=request.question
@@ -382,7 +416,11 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         try:
             text = "".join(
                 stream_completion(
-                    self.services.chat_model, _messages(system, user), deadline=budget, max_retries=0
+                    self.services.chat_model,
+                    _messages(system, user),
+                    deadline=budget,
+                    max_retries=0,
+                    config={"callbacks": run.get_child()},
                 )
             )
         except LLMFailure:

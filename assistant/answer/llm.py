@@ -67,7 +67,9 @@ def format_history(history: Sequence[Mapping[str, str]], limit: int = 6) -> str:
 
 
 # --- streaming under a budget ---------------------------------------------------------------------------
-def stream_completion(model: Any, messages: list[Any], *, deadline: float, max_retries: int) -> Iterator[str]:
+def stream_completion(
+    model: Any, messages: list[Any], *, deadline: float, max_retries: int, config: Any = None
+) -> Iterator[str]:
     """Text deltas from ``model.stream(messages)``; raises LLMFailure on any error or when ``deadline``
     (time.monotonic) passes. The model runs in a worker thread so a hung connection cannot hold the
     caller past the deadline; retries happen only before any text arrived."""
@@ -79,7 +81,7 @@ def stream_completion(model: Any, messages: list[Any], *, deadline: float, max_r
         while True:
             produced = False
             try:
-                for chunk in model.stream(messages):
+                for chunk in model.stream(messages, config=config):
                     if stop.is_set():
                         return
                     text = chunk.content if isinstance(chunk.content, str) else ""
