@@ -107,7 +107,7 @@ def main() -> int:
         row: dict[str, Any] = {
             "documents": report.documents_total,
             "stories_shared": stories.shared,
-            "documents_in_shared_stories": sum(len(m) for m in stories.members.values() if len(m) > 1),
+            "documents_in_shared_stories": stories.documents_shared,
             "stories_step_s_no_change_ingest": report.stories_seconds,
         }
         if name == "bbc":

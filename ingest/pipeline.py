@@ -558,29 +558,27 @@ class Ingestor:
         live = store.live_versions()
         entries = {s: e for s, e in store.story_file.read().items() if live.get(s) == e.version}
         if not run.signatures and entries.keys() == live.keys():  # nothing changed: the file stands
-            shared = Stories.of({source: entry.story for source, entry in entries.items()})
-            run.report.stories_shared = shared.shared
-            run.report.documents_in_shared_stories = sum(
-                len(m) for m in shared.members.values() if len(m) > 1
+            story = {source: entry.story for source, entry in entries.items()}
+        else:
+            signatures = {s: e.signature for s, e in entries.items()}
+            signatures.update(
+                (s, sig) for s, (version, sig) in run.signatures.items() if live.get(s) == version
             )
-            return
-        signatures = {s: e.signature for s, e in entries.items()}
-        signatures.update((s, sig) for s, (version, sig) in run.signatures.items() if live.get(s) == version)
-        for source in live.keys() - signatures.keys():  # an index from before stories, or a lost file
-            text = store.document_text(source)
-            if text is not None:
-                signatures[source] = story_signature(text)
-        story = cluster_stories(signatures)
-        store.story_file.write(
-            {
-                source: StoryEntry(live[source], signature, story[source])
-                for source, signature in signatures.items()
-            }
-        )
+            for source in live.keys() - signatures.keys():  # an index from before stories, or a lost file
+                text = store.document_text(source)
+                if text is not None:
+                    signatures[source] = story_signature(text)
+            story = cluster_stories(signatures)
+            store.story_file.write(
+                {
+                    source: StoryEntry(live[source], signature, story[source])
+                    for source, signature in signatures.items()
+                }
+            )
+            run.report.stories_seconds = round(time.perf_counter() - started, 3)
         shared = Stories.of(story)
         run.report.stories_shared = shared.shared
-        run.report.documents_in_shared_stories = sum(len(m) for m in shared.members.values() if len(m) > 1)
-        run.report.stories_seconds = round(time.perf_counter() - started, 3)
+        run.report.documents_in_shared_stories = shared.documents_shared
 
     def _recover(self, store: IndexStore) -> None:
         pending = store.pending_sources()

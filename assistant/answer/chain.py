@@ -211,12 +211,12 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             for final in self._answers(input, run):
                 yield final
         except GeneratorExit:  # the caller stopped reading: the run ends with what it had
-            run.on_chain_end(answer_payload(final) if final else {})
+            run.on_chain_end(_payload(run, final))
             raise
         except BaseException as exc:
             run.on_chain_error(exc)
             raise
-        run.on_chain_end(answer_payload(final) if final else {})
+        run.on_chain_end(_payload(run, final))
 
     def _answers(self, input: Any, run: CallbackManagerForChainRun) -> Iterator[Answer]:
         request = Request.parse(input, self.services.settings)
@@ -286,7 +286,8 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         except BaseException as exc:
             retrieval.on_retriever_error(exc)
             raise
-        retrieval.on_retriever_end([as_document(passage) for passage in passages])
+        # Documents only for someone listening: converting them costs a little on every question.
+        retrieval.on_retriever_end([as_document(p) for p in passages] if retrieval.handlers else [])
         if scoped.latest:
             passages = newest_first(passages)
         return _Turn(request, question, vector, passages, scoped)
@@ -466,6 +467,11 @@ def corroboration(
         if len(names) > 1:
             said.append(f"{run}: reported by {', '.join(names[:-1])} and {names[-1]}.")
     return " ".join(said)
+
+
+def _payload(run: CallbackManagerForChainRun, answer: Answer | None) -> dict[str, Any]:
+    """The run's output for its callbacks; nothing is built when none listens."""
+    return answer_payload(answer) if answer is not None and run.handlers else {}
 
 
 def _known(has: Callable[[str], bool], outlets: Sequence[str]) -> Callable[[str], bool]:

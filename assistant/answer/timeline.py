@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.offline import Candidate, compose_lines
-from assistant.text.days import MONTHS, mentioned_days
+from assistant.text.days import MONTH_NAME, MONTHS, mentioned_days
 from assistant.text.published import display_date
 from assistant.types import Answer, Passage
 
@@ -23,9 +23,7 @@ MAX_EVENTS = 6
 RELEVANT_SHARE = 0.6  # a dated sentence must score at least this share of the best candidate, and hold
 # one of the question's topic terms or be this similar to it
 ON_TOPIC_SIMILARITY = 0.4
-_MONTH_YEAR = re.compile(
-    r"\b(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?\s+((?:19|20)\d\d)\b", re.IGNORECASE
-)
+_MONTH_YEAR = re.compile(rf"\b({MONTH_NAME})\.?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 

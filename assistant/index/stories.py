@@ -48,6 +48,11 @@ class Stories:
         """Stories told by more than one document."""
         return sum(len(sources) > 1 for sources in self.members.values())
 
+    @property
+    def documents_shared(self) -> int:
+        """Documents whose story another document tells too."""
+        return sum(len(sources) for sources in self.members.values() if len(sources) > 1)
+
 
 @dataclass(frozen=True)
 class StoryEntry:

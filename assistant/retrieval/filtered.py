@@ -31,15 +31,20 @@ def outlets_named(text: str, outlets: Iterable[str]) -> tuple[str, ...]:
     A name must appear as written (capitalised), so that "how many times" never means The Times; a
     question typed all in lower case can still name an outlet of two words or more."""
     lower = not any(character.isupper() for character in text)
+    return tuple(
+        outlet for outlet, pattern in _outlet_patterns(tuple(outlets), lower) if pattern.search(text)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _outlet_patterns(outlets: tuple[str, ...], lower: bool) -> list[tuple[str, re.Pattern[str]]]:
+    """Each outlet's pattern, compiled once per index state rather than once per question."""
     found = []
     for outlet in outlets:
         name = _LEADING_THE.sub("", " ".join(outlet.split()))
-        if not name or (lower and " " not in name):
-            continue
-        pattern = rf"(?<!\w){re.escape(name.lower() if lower else name)}(?!\w)"
-        if re.search(pattern, text):
-            found.append(outlet)
-    return tuple(found)
+        if name and not (lower and " " not in name):
+            found.append((outlet, re.compile(rf"(?<!\w){re.escape(name.lower() if lower else name)}(?!\w)")))
+    return found
 
 
 def source_prefix(prefix: str) -> str:

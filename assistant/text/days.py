@@ -28,7 +28,8 @@ MONTHS = {
     )
     for name in names
 }
-_MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))  # longest first: "june" before "jun"
+_MONTH = rf"({MONTH_NAME})\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+((?:19|20)\d\d)\b)?"
 _MONTH_DAY = re.compile(rf"\b{_MONTH}\s+{_DAY}\b{_YEAR}", re.IGNORECASE)

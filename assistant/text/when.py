@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.text.days import MONTHS
+from assistant.text.days import MONTH_NAME, MONTHS
 
-_MONTH_WORD = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH_WORD = rf"(?:{MONTH_NAME})\.?"
 _LATEST = re.compile(r"\b(latest|most recent|newest|most up[- ]to[- ]date|recent(?:ly)?)\b", re.IGNORECASE)
 _RELATIVE = re.compile(
     r"\b(?P<which>last|past|this|previous)\s+(?:(?P<n>\d{1,3}|two|three|four|five|six|seven)\s+)?"
