@@ -242,6 +242,13 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Requests allowed to wait; beyond this users are asked to retry."
     )
 
+    api_max_request_kb: int = Field(
+        default=1024,
+        ge=4,
+        description="The OpenAI-compatible endpoint (/v1/chat/completions) refuses request bodies larger "
+        "than this (HTTP 413).",
+    )
+
     @property
     def llm_configured(self) -> bool:
         return bool(self.use_llm and (self.openai_api_key or self.openai_base_url))

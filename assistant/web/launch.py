@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
+from assistant.web.login import parse_auth
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -25,20 +26,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def parse_auth(value: str) -> list[tuple[str, str]]:
-    """'user:password[,user2:password2]' as Gradio's list of pairs."""
-    pairs = []
-    for item in value.split(","):
-        user, separator, password = item.strip().partition(":")
-        if not separator or not user or not password:
-            raise ConfigurationError(
-                "ASSISTANT_AUTH must be 'user:password' (several separated by commas), "
-                "each with a non-empty user and password."
-            )
-        pairs.append((user, password))
-    return pairs
-
-
 def serve(services: AppServices) -> tuple[gr.Blocks, str]:
     """Build the page and start serving it in the background with the safe launch options; (demo, url)."""
     from assistant.web.page import create_demo
@@ -46,7 +33,10 @@ def serve(services: AppServices) -> tuple[gr.Blocks, str]:
     settings = services.settings
     demo = create_demo(services)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency_limit)
-    _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
+    app, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
+    from assistant.web.openai_routes import openai_router
+
+    app.include_router(openai_router(services))  # the same server answers OpenAI clients: /v1/...
     return demo, url
 
 

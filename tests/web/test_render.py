@@ -12,7 +12,8 @@ from assistant.errors import ConfigurationError, InvalidRequestError
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, DocumentRecord, UploadOutcome, answer_payload
 from assistant.web.conversation import ChatOptions, Conversation, respond
-from assistant.web.launch import is_loopback, launch_options, parse_auth
+from assistant.web.launch import is_loopback, launch_options
+from assistant.web.login import parse_auth
 from assistant.web.render import (
     answer_markdown,
     documents_rows,
