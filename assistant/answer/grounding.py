@@ -15,6 +15,7 @@ from assistant.types import Answer, Citation, Passage
 _MARKER = re.compile(
     r"\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*[,;]\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.IGNORECASE
 )
+_MARKER_RUN = re.compile(r"\[\d+\](?:[ \t]*\[\d+\])+")
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])([\"'”’)]*)((?:\s*\[\d+\])+)")
 _ABSTAIN = re.compile(
     r"^\W*the documents? (don'?t|do not) (say|answer|mention|contain)|\bpassages do not (answer|say|contain)",
@@ -63,6 +64,8 @@ def renumber(raw: str, passage_count: int) -> tuple[str, list[int]]:
         return "".join(dict.fromkeys(out))
 
     text = _MARKER.sub(replace, raw)
+    # "[2][2]" or "[1] [2][1]", as a small model writes them: each passage once per run of markers
+    text = _MARKER_RUN.sub(lambda m: "".join(dict.fromkeys(re.findall(r"\[\d+\]", m.group(0)))), text)
     # "Claim. [1]" -> "Claim [1]."  and  'said.” [1]' -> 'said [1].”'
     text = _MARKERS_AFTER_STOP.sub(lambda m: f" {m.group(3).strip()}{m.group(1)}{m.group(2)}", text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)

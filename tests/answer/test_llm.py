@@ -36,6 +36,12 @@ def test_renumber_maps_passages_in_order_of_first_use_and_drops_unknown_markers(
     assert renumber("No source [9].", 2) == ("No source.", [])
 
 
+def test_renumber_cites_a_passage_once_per_run_of_markers() -> None:
+    """SmolLM2-135M writes "[2][2]" and "[3] [3]"; they were shown as "[1][1]" and "[2] [2]"."""
+    text, order = renumber("He was named [2][2]. He is an official [3] [3]. Both [1] [3][1].", 3)
+    assert text == "He was named [1]. He is an official [2]. Both [3][2]." and order == [1, 2, 0]
+
+
 def test_partial_display_holds_back_an_unclosed_marker() -> None:
     assert display_partial("The truce lasts 30 days [", 2) == "The truce lasts 30 days"
     assert display_partial("The truce lasts 30 days [2", 2) == "The truce lasts 30 days"
