@@ -394,7 +394,8 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
                 )
         except LLMFailure as failure:
             log.warning("LLM failed (%s); answering offline", failure.kind)
-            yield self._fallback(turn, f"The language model {failure.kind}")
+            # kind is a label ("timed out", "the stream broke off", "server error (HTTP 500)"), not a verb
+            yield self._fallback(turn, f"The language model did not answer ({failure.kind})")
             return
         checked = check_answer(raw, passages)
         if not checked.abstained and checked.supported_sentences == 0:

@@ -121,6 +121,7 @@ def test_llm_faults_fall_back_to_the_labelled_offline_answer_within_budget(
     print(f"fault {fault!r}: offline fallback after {elapsed:.2f} s (budget {BUDGET} s)")
     assert elapsed < BUDGET + 1.5, f"{fault}: {elapsed:.1f}s"
     assert answer.is_fallback and answer.answered_by == "offline (fallback)"
+    assert answer.notice.startswith("The language model did not answer (")
     assert any(reason in answer.notice for reason in expected) and "offline answer" in answer.notice
     assert answer.citations and not answer.abstained
     assert "sk-test" not in answer.notice + answer.answer
