@@ -270,7 +270,9 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         question = analyse_question(request.question, request.history, max_query_chars=limit)
         if question.follows_up and use_llm:
             condensed = self._condense(request, deadline, run)
-            if condensed:
+            # One that only repeats the follow-up (as a small model does) would drop the conversation's
+            # words, which the question's own query carries.
+            if condensed and set(keyword_tokens(condensed)) - set(keyword_tokens(request.question)):
                 question = question.with_query(condensed[:limit])
         vector = self.services.embeddings.embed_query(question.query)
         scoped = self._scope(request, question)

@@ -156,6 +156,21 @@ def test_follow_up_is_condensed_by_the_llm_before_retrieval(seed_index, embeddin
     assert "Scott Bessent" in str(condense_request["messages"])
 
 
+def test_a_condensed_question_that_only_repeats_the_follow_up_keeps_the_conversation(
+    seed_index, embeddings, server
+) -> None:
+    """SmolLM2-135M condenses "What did they agree on?" into itself: the query keeps the history's words."""
+    chain = llm_chain(seed_index, embeddings, server.base_url)
+    history = [
+        {"role": "user", "content": "Who did Trump send to Kyiv?"},
+        {"role": "assistant", "content": "Treasury Secretary Scott Bessent [1]."},
+    ]
+    server.script(Reply(text="What did they agree on?"), Reply(text="The documents don't say."))
+    answer = chain.invoke({"question": "What did they agree on?", "chat_history": history})
+    assert len(server.requests) == 2, "the model was asked to condense, then to answer"
+    assert answer.question.startswith("What did they agree on?") and "Scott Bessent" in answer.question
+
+
 def test_injected_document_reaches_the_model_only_as_fenced_data(
     tmp_path: Path, corpus: Path, embeddings, server
 ) -> None:
