@@ -10,8 +10,11 @@ output capped by the server (N_PREDICT tokens), which bounds each turn to a few 
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -175,6 +178,13 @@ def assert_answer_holds(chain: NewsdeskChain, answer: Answer, model: str) -> Non
         assert answer.answered_by == f"llm:{model}"
         assert answer.citations or answer.abstained, "no supported sentence is the fallback's case"
         assert_nothing_unsupported_passes(answer)
+
+
+def test_the_server_runs_in_its_own_process_and_serves_the_model_by_name(llama_server: LlamaServer) -> None:
+    assert llama_server.running and llama_server.pid != os.getpid()
+    with urllib.request.urlopen(f"{llama_server.base_url}/models", timeout=5) as response:
+        listed = json.load(response)
+    assert [model["id"] for model in listed["data"]] == [llama_server.model_name]
 
 
 @pytest.fixture(scope="module")

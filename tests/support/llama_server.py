@@ -208,7 +208,7 @@ def serve(model: Path, port: int, *, ctx: int, threads: int, n_predict: int) -> 
 
     params = CommonParams()
     params.model.path = str(model)
-    params.model_alias = MODEL_NAME
+    params.model_alias = {MODEL_NAME}  # a set of names: a plain string would become its letters
     params.hostnames = ["127.0.0.1"]  # loopback only
     params.port = port
     params.n_ctx = ctx
