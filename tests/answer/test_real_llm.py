@@ -98,8 +98,8 @@ def real_llm_chain(
         llm_max_retries=0,
     )
     model = make_chat_model(settings)  # ChatOpenAI exactly as the product builds it
-    if grammar:
-        model = model.model_copy(update={"extra_body": {"grammar": grammar}})
+    if grammar:  # without the server's prompt cache, greedy output does not depend on earlier requests
+        model = model.model_copy(update={"extra_body": {"grammar": grammar, "cache_prompt": False}})
     return build_chain(settings, embeddings=embeddings, chat_model=model)
 
 
@@ -235,23 +235,36 @@ def test_the_real_model_call_is_a_child_run_of_the_chain(minerals: Turn) -> None
     assert recorder.chain_outputs[-1]["answer"] == minerals.final.answer
 
 
-@pytest.mark.parametrize("question", [MINERALS, "Which US special envoy met with Putin?"])
+# Greedy output of this model on this build: the first two are answered by the model (one with a figure
+# to back), the third falls back. Which does is not asserted, only that both kinds occur.
+CITING = (
+    MINERALS,
+    "According to Trump, how much are the rare earth and critical mineral deposits Zelenskyy essentially "
+    "agreed to give the US access to worth?",
+    "Which US special envoy met with Putin?",
+)
+
+
 def test_markers_a_real_model_writes_are_renumbered_and_checked(
-    seed_index: Settings, embeddings: Any, llama_server: LlamaServer, question: str
+    seed_index: Settings, embeddings: Any, llama_server: LlamaServer
 ) -> None:
     chain = real_llm_chain(seed_index, embeddings, llama_server, grammar=CITED)
-    turn = run_turn(chain, {"question": question})
-    raw, final = turn.recorder.outputs[-1], turn.final
-    written = [int(n) for m in re.findall(r"\[([\d, \]\[]+)\]", raw) for n in re.findall(r"\d+", m)]
-    assert written, f"the grammar makes the model cite: {raw!r}"
-    assert_answer_holds(chain, final, llama_server.model_name)
-    for partial in turn.answers[:-1]:  # what streamed in: only markers naming a retrieved passage
-        assert all(1 <= int(n) <= TOP_K for n in MARKER.findall(partial.answer)), partial.answer
-    if not final.is_fallback:
-        valid = [n for n in written if 1 <= n <= TOP_K]
-        assert len(final.citations) == len(set(valid))
-        cited = [final.passages[n - 1] for n in dict.fromkeys(valid)]
-        assert [c.source for c in final.citations] == [p.source for p in cited]
+    accepted = 0
+    for question in CITING:
+        turn = run_turn(chain, {"question": question})
+        raw, final = turn.recorder.outputs[-1], turn.final
+        written = [int(n) for m in re.findall(r"\[([\d, \]\[]+)\]", raw) for n in re.findall(r"\d+", m)]
+        assert written, f"the grammar makes the model cite: {raw!r}"
+        assert_answer_holds(chain, final, llama_server.model_name)
+        for partial in turn.answers[:-1]:  # what streamed in: only markers naming a retrieved passage
+            assert all(1 <= int(n) <= TOP_K for n in MARKER.findall(partial.answer)), partial.answer
+        if not final.is_fallback:
+            accepted += 1
+            valid = [n for n in written if 1 <= n <= TOP_K]
+            assert len(final.citations) == len(set(valid))
+            cited = [final.passages[n - 1] for n in dict.fromkeys(valid)]
+            assert [c.source for c in final.citations] == [p.source for p in cited]
+    assert 0 < accepted < len(CITING), "both the model's checked answer and the fallback were exercised"
 
 
 def test_a_follow_up_is_condensed_by_the_real_model_then_retrieved(
