@@ -88,6 +88,8 @@ bench: install-dev browser
 	$(PY) -m benchmarks.filters
 	$(PY) -m benchmarks.bbc_export
 	$(PY) -m benchmarks.stories
+	$(PY) -m benchmarks.openai_api
+	$(PY) -m benchmarks.llama_speed
 
 # Re-resolve and pin every dependency (run after changing pyproject.toml).
 lock:
