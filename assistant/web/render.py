@@ -59,8 +59,14 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     text = safe_markdown(answer.answer)
     for claim in answer.unsupported:
         shown = safe_markdown(claim).rstrip(".!?")
-        if shown and shown in text:
-            text = text.replace(shown, f"{shown} {UNSUPPORTED_FLAG}", 1)
+        if not shown:
+            continue
+        # The claim is its sentence without markers: a marker inside the sentence may sit between any two
+        # of its words ("The US [1] wanted ..." is the claim "The US wanted ...").
+        pattern = r"(?:\s*\[\d+\])*\s+".join(re.escape(word) for word in shown.split())
+        found = re.search(pattern, text)
+        if found:
+            text = f"{text[: found.end()]} {UNSUPPORTED_FLAG}{text[found.end() :]}"
     count = len(answer.citations)
 
     def link(match: re.Match[str]) -> str:

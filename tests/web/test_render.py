@@ -85,6 +85,17 @@ def test_unsupported_sentences_are_flagged_where_they_stand() -> None:
     assert text.count("⚠️") == 1
 
 
+def test_an_unsupported_sentence_is_flagged_when_its_marker_sits_inside_it() -> None:
+    answer = Answer(
+        "The US [1] demanded a ceasefire, officials [2] said. Kyiv agreed [1].",
+        (citation(), citation()),
+        unsupported=("The US demanded a ceasefire, officials said.",),
+    )
+    text = answer_markdown(answer, turn=1)
+    assert "officials [\\[2\\]](#nd-src-1-2) said ⚠️*(not found in the cited passage)*." in text
+    assert text.count("⚠️") == 1
+
+
 def test_source_cards_show_title_source_and_the_quote_marked_in_its_context() -> None:
     html = sources_panel([turn_sources(Answer("Claim [1]", (citation(),)), 1, "What is claimed?")])
     assert 'id="nd-src-1-1"' in html and "A title" in html and "news/a.txt" in html
