@@ -102,6 +102,16 @@ def test_a_streamed_answer_adds_up_to_the_same_cited_answer(api: str) -> None:
     assert len({c.id for c in chunks}) == 1
 
 
+def test_langchains_chat_model_can_use_newsdesk_as_its_model(api: str) -> None:
+    from langchain_openai import ChatOpenAI
+
+    model = ChatOpenAI(base_url=api, api_key=SecretStr("any-key"), model="newsdesk", max_retries=0)
+    reply = model.invoke(QUESTION)
+    streamed = "".join(str(piece.content) for piece in model.stream(QUESTION))
+    assert "[1]" in reply.content and "**Sources**" in reply.content
+    assert streamed == reply.content
+
+
 def test_the_stream_ends_with_done_in_server_sent_events(api: str) -> None:
     body = {"model": "newsdesk", "messages": ask(TRUCE), "stream": True}
     with httpx.stream("POST", f"{api}/chat/completions", json=body, timeout=60) as response:
