@@ -36,6 +36,7 @@ from assistant.retrieval.langchain import as_document
 from assistant.retrieval.recency import newest_first
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
+from assistant.text.days import Day, mentioned_days
 from assistant.text.question import Question, analyse_question
 from assistant.text.tokens import keyword_tokens
 from assistant.text.when import TimeScope, may_name_time, time_scope
@@ -141,6 +142,7 @@ class _Scope:
     scope_terms: frozenset[str] = (
         frozenset()
     )  # the question's words that chose the scope, not asked of sentences
+    scope_days: tuple[Day, ...] = ()  # the days those words state ("between March 1 and March 10")
 
 
 # Words of a question that asks only for the news of a scope.
@@ -304,6 +306,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             filters = replace(filters, outlets=named)
             said.append(f"Only articles from {' or '.join(named)}, as the question asks.")
         scope = self._time_scope(question)
+        scope_days: tuple[Day, ...] = ()
         if scope is not None and scope.has_range and not filters.published_from + filters.published_to:
             period = replace(
                 filters,
@@ -312,7 +315,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
                 undated_mentions=True,
             )
             if retriever.filtered_documents(period):
-                filters = period
+                filters, scope_days = period, tuple(mentioned_days(scope.said))
                 said.append(f"Looking at {scope.describe()}.")
             else:
                 said.append(f"No article is dated {scope.span()}, so all were searched.")
@@ -320,7 +323,9 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             said.append("Newest reports first.")
         scope_terms = frozenset(keyword_tokens(f"{scope.said if scope else ''} {' '.join(named)}"))
         overview = filters.active and all(term in scope_terms | OVERVIEW_WORDS for term in question.terms)
-        return _Scope(filters, " ".join(said), bool(scope and scope.latest), named, overview, scope_terms)
+        return _Scope(
+            filters, " ".join(said), bool(scope and scope.latest), named, overview, scope_terms, scope_days
+        )
 
     def _time_scope(self, question: Question) -> TimeScope | None:
         """The period the question names, counted from the reference day; none in an index where no
@@ -340,7 +345,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         assert services.sentence_vectors is not None
         keywords = services.store.keyword_index()
         answer = answer_offline(
-            turn.question.without_terms(turn.scope.scope_terms),
+            turn.question.without_terms(turn.scope.scope_terms, turn.scope.scope_days),
             turn.passages,
             term_weight=keywords.idf,
             similarity=services.sentence_vectors.similarity(

@@ -99,13 +99,14 @@ class Question:
         """The question's own terms: a name or date among them is not an answer to it."""
         return frozenset(self.tokens)
 
-    def without_terms(self, terms: frozenset[str]) -> Question:
-        """The same question with some topic terms set aside (the words that named an outlet or a period
-        the turn already filtered by: the sentences need not hold them)."""
-        if not terms & self.terms.keys():
+    def without_terms(self, terms: frozenset[str], days: tuple[Day, ...] = ()) -> Question:
+        """The same question with some topic terms and days set aside (the words that named an outlet or
+        a period the turn already filtered by: the sentences need not hold them, nor state those days)."""
+        kept_days = tuple(day for day in self.days if day not in days)
+        if not terms & self.terms.keys() and kept_days == self.days:
             return self
         kept = {term: share for term, share in self.terms.items() if term not in terms}
-        return replace(self, terms=MappingProxyType(kept))
+        return replace(self, terms=MappingProxyType(kept), days=kept_days)
 
     def term_weights(self, weight: TermWeight) -> dict[str, float]:
         """The terms weighted by ``weight`` (an index's IDF), context-only terms at their share."""

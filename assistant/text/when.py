@@ -1,4 +1,5 @@
-"""Time in a question: a period it asks about ("in March 2025", "last week", "since March 1", "in 2024")
+"""Time in a question: a period it asks about ("in March 2025", "last week", "since March 1", "in 2024",
+"between March 1 and March 10")
 becomes a range of publication days, resolved against a reference day (the newest publication date in
 the index unless set); "latest" / "most recent" asks for newer reports first. Pure functions: the
 question path stays free of a date library's import (dateparser reads the looser dates of records and
@@ -22,9 +23,20 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 _YESTERDAY = re.compile(r"\b(yesterday|today)\b", re.IGNORECASE)
-_SINCE = re.compile(
-    rf"\b(?P<word>since|after|before|until|till)\s+(?P<date>{_MONTH_WORD}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
-    rf"(?:,?\s+(?:19|20)\d\d)?|\d{{1,2}}\s+{_MONTH_WORD}(?:\s+(?:19|20)\d\d)?|(?:19|20)\d\d)\b",
+_DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d\d"
+# "March 1", "March 1, 2025", "1 March 2025", "February 2025", "2024"
+_DATE = (
+    rf"{_MONTH_WORD}(?:\s+{_DAY_NUMBER})?(?:,?\s+{_YEAR})?"
+    rf"|{_DAY_NUMBER}\s+{_MONTH_WORD}(?:,?\s+{_YEAR})?"
+    rf"|{_YEAR}"
+)
+_SINCE = re.compile(rf"\b(?P<word>since|after|before|until|till)\s+(?P<date>{_DATE})\b", re.IGNORECASE)
+# "between March 1 and March 10", "from 3 to 9 March 2025", "between February and March", "from March 3
+# to 9": the second end may be a bare day of the first's month, and a year written once counts for both.
+_BETWEEN = re.compile(
+    rf"\b(?:between|from)\s+(?P<first>{_DATE}|{_DAY_NUMBER})\s+(?:and|to|until|till|through|thru|[-–])\s+"
+    rf"(?P<last>{_DATE}|{_DAY_NUMBER}(?:,?\s+{_YEAR})?)\b",
     re.IGNORECASE,
 )
 _IN_MONTH = re.compile(
@@ -69,7 +81,8 @@ class TimeScope:
 def may_name_time(text: str) -> bool:
     """A cheap first look: whether the question holds any time expression this module reads."""
     return any(
-        pattern.search(text) for pattern in (_LATEST, _RELATIVE, _YESTERDAY, _SINCE, _IN_MONTH, _IN_YEAR)
+        pattern.search(text)
+        for pattern in (_LATEST, _RELATIVE, _YESTERDAY, _BETWEEN, _SINCE, _IN_MONTH, _IN_YEAR)
     )
 
 
@@ -102,6 +115,10 @@ def _period(text: str, ref: _Reference) -> tuple[dt.date | None, dt.date | None,
     if match := _YESTERDAY.search(text):
         day = ref.date - dt.timedelta(days=1) if match.group(1).lower() == "yesterday" else ref.date
         return day, day, match.group(0)
+    if (match := _BETWEEN.search(text)) and (
+        span := _between(match.group("first"), match.group("last"), ref)
+    ):
+        return (*span, match.group(0))
     if match := _SINCE.search(text):
         first, last = _span_of(match.group("date"), ref)
         word = match.group("word").lower()
@@ -140,6 +157,32 @@ def _relative(match: re.Match[str], reference: dt.date) -> tuple[dt.date, dt.dat
         last = reference.replace(day=1) - dt.timedelta(days=1)
         return last.replace(day=1), last
     return dt.date(reference.year - 1, 1, 1), dt.date(reference.year - 1, 12, 31)
+
+
+def _between(first: str, last: str, ref: _Reference) -> tuple[dt.date, dt.date] | None:
+    """The days from the start of ``first`` to the end of ``last``; None when the two ends don't make a
+    range ("from 3 to 9" names no month)."""
+    month_of = re.compile(_MONTH_WORD, re.IGNORECASE)
+    year_of = re.compile(rf"\b{_YEAR}\b")
+    first_month, last_month = month_of.search(first), month_of.search(last)
+    if first_month is None and last_month is None and not (year_of.search(first) and year_of.search(last)):
+        return None
+    if first_month is None and not year_of.search(first):  # "from 3 to 9 March 2025"
+        first = f"{first} {last_month.group(0)}"  # type: ignore[union-attr]
+    if last_month is None and not year_of.fullmatch(last.strip()):  # "from March 3 to 9"
+        last = f"{first_month.group(0)} {last}"  # type: ignore[union-attr]
+    written = year_of.search(last) or year_of.search(first)
+    if written and not year_of.search(first):
+        first = f"{first} {written.group(0)}"
+    start, _ = _span_of(first, ref)
+    if not year_of.search(last):  # the end without a year: the first one on or after the start
+        last = f"{last} {start.year}"
+        _, end = _span_of(last, ref)
+        if end < start:
+            _, end = _span_of(last.replace(str(start.year), str(start.year + 1)), ref)
+    else:
+        _, end = _span_of(last, ref)
+    return (start, end) if start <= end else None
 
 
 def _span_of(words: str, ref: _Reference) -> tuple[dt.date, dt.date]:

@@ -132,6 +132,14 @@ def test_a_period_in_the_question_becomes_a_filter_and_the_answer_says_so(news) 
     assert nothing.abstained  # and no passage holds 2023 either
 
 
+def test_a_range_in_the_question_filters_and_its_days_are_not_asked_of_sentences(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    answer = chain.invoke({"question": "What happened to the minerals deal between February 15 and March 1?"})
+    assert {c.source for c in answer.citations} == {"business/minerals-times.md"}
+    assert "Looking at reports from 15 Feb 2025 to 1 Mar 2025." in answer.notice
+    assert not answer.abstained  # no sentence says "February 15" or "March 1": the range chose the reports
+
+
 def test_latest_puts_the_newest_relevant_report_first(news) -> None:  # type: ignore[no-untyped-def]
     _, chain = news
     answer = chain.invoke({"question": "What is the latest on the minerals deal talks?"})

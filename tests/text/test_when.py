@@ -27,6 +27,14 @@ REFERENCE = dt.date(2025, 3, 12)  # a Wednesday
         ("What happened after March 6, 2025?", "2025-03-07", ""),
         ("What was said before March 2025?", "", "2025-02-28"),
         ("What was agreed until 12 February?", "", "2025-02-12"),
+        ("What happened between March 1 and March 10?", "2025-03-01", "2025-03-10"),
+        ("What happened between 1 and 10 March?", "2025-03-01", "2025-03-10"),
+        ("news from March 3 to 9", "2025-03-03", "2025-03-09"),
+        ("What was said from Feb. 12 through March 6, 2025?", "2025-02-12", "2025-03-06"),
+        ("What happened between February and March?", "2025-02-01", "2025-03-31"),
+        ("What changed between December and February?", "2024-12-01", "2025-02-28"),
+        ("What happened between 2023 and 2024?", "2023-01-01", "2024-12-31"),
+        ("Reports between 28 February 2025 and 3 March 2025", "2025-02-28", "2025-03-03"),
     ],
 )
 def test_a_period_becomes_a_range_of_publication_days(question: str, start: str, end: str) -> None:
@@ -44,6 +52,20 @@ def test_latest_asks_for_newer_reports_and_says_so() -> None:
         both is not None
         and both.describe() == "reports from 1 Mar 2025 to 31 Mar 2025, the newest reports first"
     )
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How did prices move from 3 to 9 percent?", "Who was between 20 and 30 years old?", "from 2 to 4 pm"],
+)
+def test_numbers_that_are_no_dates_are_no_range(question: str) -> None:
+    assert time_scope(question, REFERENCE) is None
+
+
+def test_a_range_says_what_it_covers() -> None:
+    scope = time_scope("What happened between March 1 and March 10?", REFERENCE)
+    assert scope is not None and scope.said == "between March 1 and March 10"
+    assert scope.describe() == "reports from 1 Mar 2025 to 10 Mar 2025"
 
 
 def test_a_day_is_no_period_and_the_reference_is_asked_for_only_when_needed() -> None:
