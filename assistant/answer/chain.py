@@ -161,6 +161,11 @@ class _Turn:
     passages: list[Passage]
     scope: _Scope
 
+    @property
+    def digest(self) -> bool:
+        """The question asks for the news of a period or a topic: one statement per report."""
+        return self.scope.overview or bool(self.question.news_topic)
+
 
 class NewsdeskChain(Runnable[dict[str, Any], Answer]):
     """Retrieve, then answer offline or with the configured LLM (falling back to offline on failure)."""
@@ -238,7 +243,9 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             citations = tuple(
                 replace(c, also_in=stories.others(c.source)[:ALSO_IN]) for c in answer.citations
             )
-            sourcing = corroboration(answer.answer, citations, turn.passages, stories.of_source)
+            sourcing = corroboration(
+                answer.answer, citations, turn.passages, stories.of_source, digest=turn.digest
+            )
             said = " ".join(filter(None, (answer.notice, notice, sourcing)))
             yield replace(answer, citations=citations, notice=said)
 
@@ -319,13 +326,12 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
                 said.append(f"Looking at {scope.describe()}.")
             else:
                 said.append(f"No article is dated {scope.span()}, so all were searched.")
-        elif scope is not None and scope.latest:
+        elif (scope is not None and scope.latest) or question.news_topic:
             said.append("Newest reports first.")
         scope_terms = frozenset(keyword_tokens(f"{scope.said if scope else ''} {' '.join(named)}"))
         overview = filters.active and all(term in scope_terms | OVERVIEW_WORDS for term in question.terms)
-        return _Scope(
-            filters, " ".join(said), bool(scope and scope.latest), named, overview, scope_terms, scope_days
-        )
+        latest = bool(scope and scope.latest) or bool(question.news_topic)  # news of a topic: newest first
+        return _Scope(filters, " ".join(said), latest, named, overview, scope_terms, scope_days)
 
     def _time_scope(self, question: Question) -> TimeScope | None:
         """The period the question names, counted from the reference day; none in an index where no
@@ -448,13 +454,16 @@ def corroboration(
     citations: Sequence[Citation],
     passages: Sequence[Passage] = (),
     story_of: Callable[[str], str] = lambda source: source,
+    *,
+    digest: bool = False,
 ) -> str:
     """Which statements several independent reports make, and by whom: "[1][2]: reported by Bloomberg
     and Harbor Wire." (a report without a known outlet by its source); and which come from one report
     while other reports about as relevant (retrieved within ON_TOPIC of the best) don't repeat them (no
-    near-identical sentence: they may say it in other words)."""
+    near-identical sentence: they may say it in other words). A ``digest`` (the news of a period or a
+    topic: one statement per report by design) gets no single-report notes."""
     said = []
-    relevant = [p for p in passages if passages and p.score >= ON_TOPIC * passages[0].score]
+    relevant = [p for p in passages if passages and p.score >= ON_TOPIC * passages[0].score and not digest]
     for number in _SINGLE_MARKER.findall(text):
         cited = citations[int(number) - 1] if 0 < int(number) <= len(citations) else None
         if cited is None:

@@ -99,6 +99,11 @@ class Candidate:
     on_day: bool = False  # it states a calendar day the question names
 
 
+# A report is about a topic when its title and lead hold this share of the topic terms' weight (IDF):
+# "the minerals deal talks" -> a report titled "US presses Ukraine on minerals deal" is about it.
+ABOUT_SHARE = 0.6
+
+
 def coverage(terms: frozenset[str], weights: Mapping[str, float]) -> float:
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
@@ -224,7 +229,7 @@ def leads(passages: Sequence[Passage], limit: int) -> list[Candidate]:
             continue
         for start, end in candidate_spans(passage.text):
             text = passage.text[start:end]
-            if text[-1] in ".!?…\"'”’)" and not is_fragment(text) and not is_instruction(text):
+            if _is_statement(text):
                 terms = frozenset(keyword_tokens(text))
                 found.append(
                     Candidate(
@@ -234,6 +239,45 @@ def leads(passages: Sequence[Passage], limit: int) -> list[Candidate]:
                 seen.add(passage.source)
                 break
     return found
+
+
+def news_of(
+    topic: Mapping[str, float], passages: Sequence[Passage], limit: int, about: float = ABOUT_SHARE
+) -> list[Candidate]:
+    """For "What's the latest on the mayor?": one statement of each report about the topic (its title
+    and the article's first statement hold at least ``about`` of the topic terms' weight), newest report
+    first (undated last). The statement is the article's lead when the passage starts the article, else
+    the passage's first statement naming the topic."""
+    wanted = frozenset(topic)
+    found: list[tuple[str, Candidate]] = []
+    seen: set[str] = set()
+    for index, passage in enumerate(passages):
+        if passage.source in seen:
+            continue
+        statements = [
+            (start, end, passage.text[start:end])
+            for start, end in candidate_spans(passage.text)
+            if _is_statement(passage.text[start:end])
+        ]
+        if not statements:
+            continue
+        lead_terms = frozenset(keyword_tokens(statements[0][2])) if passage.start == 0 else frozenset()
+        if coverage(frozenset(keyword_tokens(passage.title)) | lead_terms, topic) < about:
+            continue
+        naming = [s for s in statements if wanted & frozenset(keyword_tokens(s[2]))]
+        start, end, text = statements[0] if passage.start == 0 or not naming else naming[0]
+        terms = frozenset(keyword_tokens(text))
+        candidate = Candidate(
+            index, passage.start + start, passage.start + end, text, terms, 0.0, 0.0, True, 1.0
+        )
+        found.append((passage.published, candidate))
+        seen.add(passage.source)
+    found.sort(key=lambda item: item[0] or "", reverse=True)  # stable: equal dates keep retrieval order
+    return [candidate for _, candidate in found[:limit]]
+
+
+def _is_statement(text: str) -> bool:
+    return text[-1] in ".!?…\"'”’)" and not is_fragment(text) and not is_instruction(text)
 
 
 def newest_among_best(
@@ -422,6 +466,11 @@ def answer_offline(
         return abstain(abstention(None, years, scope="article found for this question"))
     if overview and passages:  # "What happened last week?": the news of the scope, each story's lead
         text, citations = compose(leads(passages, max_sentences), passages)
+        return Answer(text, citations, question=question.text, passages=tuple(passages))
+    wanted = 1 if question.latest_only else max_sentences  # "the latest on X": its newest report
+    topic = {term: term_weight(term) for term in question.news_topic}
+    if topic and (reports := news_of(topic, passages, wanted)):
+        text, citations = compose(reports, passages)  # "Any news about X?": the reports about X
         return Answer(text, citations, question=question.text, passages=tuple(passages))
     ranked = candidates(question, passages, question.term_weights(term_weight), similarity, weights)
     if evidence(question, ranked, semantic=similarity is not None) < min_support and not covers_all(

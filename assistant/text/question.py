@@ -42,11 +42,12 @@ _QUESTION_NAME = re.compile(r"(?<=[\w,;:'’\"] )[A-Z][a-z]{2,}(?:[-'][A-Za-z]+)
 _DEMONYM = re.compile(r"(an|ans|ern|ese|ish|ic)$")  # "American", "Western": adjectives, not names
 
 # Words that shape a question but carry no topic.
+# "what" comes from "What's": the tokenizer keeps it (its stop word is "what", not "what's").
 QUESTION_FILLER = frozenset(
     keyword_tokens(
         "say said tell told mention mentioned report reported according article document documents news"
     )
-)
+) | {"what"}
 # Words that only shape a timeline request ("Give me a timeline of ...", "how did it develop").
 TIMELINE_FORM = frozenset(
     keyword_tokens(
@@ -60,6 +61,25 @@ _INTERROGATIVE = re.compile(
     r"should|has|have|had)\b",
     re.IGNORECASE,
 )
+# A question asking for the news of a topic rather than a fact: "What's the latest on the mayor?", "Any
+# news about the ferry?", "Any updates on the minerals deal?", "What is new with Zelensky?".
+_NEWS_OF = re.compile(
+    r"\b(?:(?:the\s+)?(?:latest|newest|most\s+recent|recent)(?:\s+(?:news|updates?|developments?|reports?))?"
+    r"|news|updates?|developments?)\s+(?:on|about|regarding|concerning|with|from|in|for|of)\b"
+    r"|\bwhat(?:'s|’s|\s+is)\s+(?:new|the\s+latest)\s+(?:on|about|with|in|for)\b"
+    r"|\bwhat(?:'s|’s|\s+is)\s+the\s+latest\b",
+    re.IGNORECASE,
+)
+_LATEST_ONLY = re.compile(r"\b(latest|newest|most\s+recent)\b", re.IGNORECASE)
+# ... unless it asks what someone did or said ("What did the latest report on inflation say?"): a fact.
+_ASKS_AN_ACT = re.compile(
+    r"^\W*(?:what|who|when|where|why|how|which)\s+(?:did|does|do|will|would|could|can|should|has|have|had)\b",
+    re.IGNORECASE,
+)
+NEWS_FORM = frozenset(
+    keyword_tokens("latest newest most recent news update updates development developments new reports any")
+)
+MAX_NEWS_TOPIC_TERMS = 3
 _TIMELINE = re.compile(
     r"\b(timeline|chronolog\w*|sequence of events|in (chronological |what )?order|step by step|over time|"
     r"how did .{2,80}? (develop|unfold|evolve|progress|come about)|"
@@ -93,6 +113,8 @@ class Question:
     terms: Mapping[str, float]  # its topic terms (1.0), and those only the context holds (CONTEXT_WEIGHT)
     query: str  # what retrieval searches for: the text, with the context for a follow-up
     query_tokens: tuple[str, ...]
+    news_topic: tuple[str, ...] = ()  # the topic terms of a question asking for its news ("latest on X")
+    latest_only: bool = False  # ... and for its latest news only ("the latest", "most recent", "newest")
 
     @property
     def asked(self) -> frozenset[str]:
@@ -125,6 +147,9 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
     context = conversation_context(history) if follows_up else ""
     asked = as_question(text)[:max_query_chars]
     query = f"{asked} {context}"[:max_query_chars] if follows_up else asked
+    terms = topic_terms(
+        [t for t in tokens if t not in TIMELINE_FORM] if timeline else tokens, keyword_tokens(context)
+    )
     return Question(
         text=text,
         tokens=tokens,
@@ -137,14 +162,21 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
         timeline=timeline,
         follows_up=follows_up,
         context=context,
-        terms=MappingProxyType(
-            topic_terms(
-                [t for t in tokens if t not in TIMELINE_FORM] if timeline else tokens, keyword_tokens(context)
-            )
-        ),
+        terms=MappingProxyType(terms),
         query=query,
         query_tokens=tokens if query == asked else tuple(keyword_tokens(query)),
+        news_topic=news_topic(text, terms) if not timeline else (),
+        latest_only=bool(_LATEST_ONLY.search(text)),
     )
+
+
+def news_topic(text: str, terms: Mapping[str, float]) -> tuple[str, ...]:
+    """The topic of a question that asks for its news ("What's the latest on the mayor?" -> mayor), or ()
+    for any other question. A topic of more than a few terms is a question about a fact, not a topic."""
+    if not _NEWS_OF.search(text) or _ASKS_AN_ACT.search(text):
+        return ()
+    topic = tuple(term for term, share in terms.items() if share == 1.0 and term not in NEWS_FORM)
+    return topic if 1 <= len(topic) <= MAX_NEWS_TOPIC_TERMS else ()
 
 
 def as_question(text: str) -> str:

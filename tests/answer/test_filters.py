@@ -142,13 +142,33 @@ def test_a_range_in_the_question_filters_and_its_days_are_not_asked_of_sentences
 
 def test_latest_puts_the_newest_relevant_report_first(news) -> None:  # type: ignore[no-untyped-def]
     _, chain = news
-    answer = chain.invoke({"question": "What is the latest on the minerals deal talks?"})
+    answer = chain.invoke({"question": "What happened most recently with the minerals deal talks?"})
     assert "Newest reports first." in answer.notice
     # the Bloomberg report of 6 March is less similar than the Financial Times one of 20 February, but
     # relevant enough (over NEAR_BEST of the best): it leads; the Reuters one of 12 March is about Kursk
     assert answer.citations[0].source == "business/minerals-bloomberg.md"
-    assert answer.passages[0].source == "business/minerals-bloomberg.md"
     assert "world/kursk.txt" not in {c.source for c in answer.citations}
+
+
+def test_the_news_of_a_topic_is_its_reports_newest_first(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    latest = chain.invoke({"question": "What is the latest on the minerals deal?"})
+    assert [c.source for c in latest.citations] == ["business/minerals-bloomberg.md"]  # the newest only
+    assert (
+        latest.answer.startswith("The United States is pressing Ukraine")
+        and "Newest reports first." in latest.notice
+    )
+    talks = chain.invoke({"question": "What's the latest on the minerals deal talks?"})
+    assert [c.source for c in talks.citations] == ["business/minerals-times.md"]  # the report about the talks
+    digest = chain.invoke({"question": "Any news about the minerals deal?"})
+    assert [c.source for c in digest.citations][:2] == [
+        "business/minerals-bloomberg.md",
+        "business/minerals-times.md",
+    ]
+    assert "from one report" not in digest.notice  # one statement per report is the point of a digest
+    kursk = chain.invoke({"question": "Any news about Kursk?"})
+    assert [c.source for c in kursk.citations] == ["world/kursk.txt"]
+    assert chain.invoke({"question": "Any news about the Bank of Japan?"}).abstained
 
 
 def test_an_outlet_the_question_names_becomes_a_filter(news) -> None:  # type: ignore[no-untyped-def]

@@ -107,3 +107,38 @@ def test_a_question_typed_without_its_mark_is_searched_with_it(typed: str, searc
     assert as_question(typed) == searched
     question = analyse_question(typed)
     assert question.text == typed and question.query == searched
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "latest_only"),
+    [
+        ("What's the latest on the mayor?", ("mayor",), True),
+        ("What is the most recent news about the mayor?", ("mayor",), True),
+        ("Any news about the ferry?", ("ferri",), False),
+        ("Is there any news on the truce?", ("truce",), False),
+        ("Any updates on the minerals deal?", ("miner", "deal"), False),
+        ("What is new with Zelensky?", ("zelenski",), False),
+        ("Tell me the latest news on the ceasefire", ("ceasefir",), True),
+    ],
+)
+def test_a_question_asking_for_the_news_of_a_topic_names_the_topic(
+    question: str, topic: tuple[str, ...], latest_only: bool
+) -> None:
+    analysed = analyse_question(question)
+    assert analysed.news_topic == topic and analysed.latest_only is latest_only
+    assert "what" not in analysed.terms  # "What's" carries no topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the new chancellor say?",
+        "What did the latest report on inflation say about prices?",  # what someone said: a fact
+        "What happened to the early ferry crossing?",
+        "What is the latest?",  # no topic
+        "Give me a timeline of the latest news on the truce",  # a timeline
+        "What is the latest on the talks between the US, Russia, Ukraine and the EU on the deal?",  # too many
+    ],
+)
+def test_other_questions_ask_for_no_news_of_a_topic(question: str) -> None:
+    assert analyse_question(question).news_topic == ()
