@@ -242,27 +242,38 @@ def leads(passages: Sequence[Passage], limit: int) -> list[Candidate]:
 
 
 def news_of(
-    topic: Mapping[str, float], passages: Sequence[Passage], limit: int, about: float = ABOUT_SHARE
+    topic: Mapping[str, float],
+    passages: Sequence[Passage],
+    limit: int,
+    names: Sequence[str] = (),
+    about: float = ABOUT_SHARE,
 ) -> list[Candidate]:
     """For "What's the latest on the mayor?": one statement of each report about the topic (its title
-    and the article's first statement hold at least ``about`` of the topic terms' weight), newest report
+    and the article's first statement hold at least ``about`` of the topic terms' weight, and every
+    name of several words as written: "Bank of Japan" is no report about Japanese banks), newest report
     first (undated last). The statement is the article's lead when the passage starts the article, else
-    the passage's first statement naming the topic."""
+    the passage's first statement naming the topic; a headline is no statement."""
     wanted = frozenset(topic)
+    phrases = [name.lower() for name in names]
     found: list[tuple[str, Candidate]] = []
     seen: set[str] = set()
     for index, passage in enumerate(passages):
         if passage.source in seen:
             continue
+        headline = " ".join(passage.title.split())
         statements = [
             (start, end, passage.text[start:end])
             for start, end in candidate_spans(passage.text)
             if _is_statement(passage.text[start:end])
+            and " ".join(passage.text[start:end].split()) != headline
         ]
         if not statements:
             continue
-        lead_terms = frozenset(keyword_tokens(statements[0][2])) if passage.start == 0 else frozenset()
-        if coverage(frozenset(keyword_tokens(passage.title)) | lead_terms, topic) < about:
+        lead = statements[0][2] if passage.start == 0 else ""
+        if coverage(frozenset(keyword_tokens(f"{headline} {lead}")), topic) < about:
+            continue
+        written = " ".join(f"{headline} {lead}".split()).lower()
+        if not all(phrase in written for phrase in phrases):
             continue
         naming = [s for s in statements if wanted & frozenset(keyword_tokens(s[2]))]
         start, end, text = statements[0] if passage.start == 0 or not naming else naming[0]
@@ -469,7 +480,7 @@ def answer_offline(
         return Answer(text, citations, question=question.text, passages=tuple(passages))
     wanted = 1 if question.latest_only else max_sentences  # "the latest on X": its newest report
     topic = {term: term_weight(term) for term in question.news_topic}
-    if topic and (reports := news_of(topic, passages, wanted)):
+    if topic and (reports := news_of(topic, passages, wanted, question.news_names)):
         text, citations = compose(reports, passages)  # "Any news about X?": the reports about X
         return Answer(text, citations, question=question.text, passages=tuple(passages))
     ranked = candidates(question, passages, question.term_weights(term_weight), similarity, weights)

@@ -70,6 +70,7 @@ _NEWS_OF = re.compile(
     r"|\bwhat(?:'s|’s|\s+is)\s+the\s+latest\b",
     re.IGNORECASE,
 )
+_NAME_PHRASE = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:(?:of|the|for|de|and)\s+)?[A-Z][\w'’-]+)+")
 _LATEST_ONLY = re.compile(r"\b(latest|newest|most\s+recent)\b", re.IGNORECASE)
 # ... unless it asks what someone did or said ("What did the latest report on inflation say?"): a fact.
 _ASKS_AN_ACT = re.compile(
@@ -114,6 +115,7 @@ class Question:
     query: str  # what retrieval searches for: the text, with the context for a follow-up
     query_tokens: tuple[str, ...]
     news_topic: tuple[str, ...] = ()  # the topic terms of a question asking for its news ("latest on X")
+    news_names: tuple[str, ...] = ()  # ... and the names of several words it holds ("Bank of Japan")
     latest_only: bool = False  # ... and for its latest news only ("the latest", "most recent", "newest")
 
     @property
@@ -165,9 +167,15 @@ def analyse_question(text: str, history: Sequence[Message] = (), *, max_query_ch
         terms=MappingProxyType(terms),
         query=query,
         query_tokens=tokens if query == asked else tuple(keyword_tokens(query)),
-        news_topic=news_topic(text, terms) if not timeline else (),
+        news_topic=(topic := news_topic(text, terms) if not timeline else ()),
+        news_names=_name_phrases(text[_NEWS_OF.search(text).end() :]) if topic else (),  # type: ignore[union-attr]
         latest_only=bool(_LATEST_ONLY.search(text)),
     )
+
+
+def _name_phrases(text: str) -> tuple[str, ...]:
+    """Names of several capitalised words ("Bank of Japan", "Harbor Bridge"), as written."""
+    return tuple(" ".join(match.group(0).split()) for match in _NAME_PHRASE.finditer(text))
 
 
 def news_topic(text: str, terms: Mapping[str, float]) -> tuple[str, ...]:

@@ -129,3 +129,62 @@ def test_the_answer_leads_with_the_sentence_that_answers() -> None:
     answer = answer_offline(question, [passage("a.txt", text)], similarity=similar)
     assert answer.answer.startswith("The delegations agreed a 30-day ceasefire")
     assert [c.quote[:22] for c in answer.citations] == ["The delegations agreed", "The delegations met in"]
+
+
+def report(source: str, title: str, body: str, published: str, offset: int = 0) -> Passage:
+    text = f"{title}\n\n{body}" if offset == 0 else body
+    chunk = Chunk(
+        f"id-{source}", source, title, text, offset, offset + len(text), 0, "v1", published=published
+    )
+    return Passage(chunk, text, offset, offset + len(text), 1.0)
+
+
+def test_the_news_of_a_topic_is_one_statement_per_report_about_it_newest_first() -> None:
+    passages = [
+        report(
+            "a.txt",
+            "Mayor to seek second term",
+            "The mayor said she will run again. She spoke on Monday.",
+            "2025-02-10",
+        ),
+        report(
+            "b.txt",
+            "Storm floods market",
+            "Heavy storms flooded the market. The mayor visited.",
+            "2025-03-12",
+        ),
+        report(
+            "c.txt",
+            "Mayor names campaign chair",
+            "The mayor named Luis Ortega as campaign chair.",
+            "2025-03-21",
+        ),
+        report("d.txt", "Mayor's schedule", "Later that day, the mayor met residents.", "", offset=900),
+    ]
+    answer = answer_offline(ask("Any news about the mayor?"), passages)
+    assert [c.source for c in answer.citations] == ["c.txt", "a.txt", "d.txt"]  # newest first, undated last
+    assert answer.answer.startswith(
+        "The mayor named Luis Ortega as campaign chair. [1]"
+    )  # the lead, no headline
+    assert "Later that day, the mayor met residents." in answer.answer  # mid-article: a statement naming it
+    latest = answer_offline(ask("What's the latest on the mayor?"), passages)
+    assert [c.source for c in latest.citations] == ["c.txt"]
+
+
+def test_a_name_of_several_words_must_be_written_in_the_report() -> None:
+    passages = [
+        report(
+            "banks.txt",
+            "Japan bank shares up on merger",
+            "Shares in Japanese banks rose sharply.",
+            "2025-03-01",
+        ),
+        report(
+            "boj.txt",
+            "Bank of Japan holds rates",
+            "The Bank of Japan kept its interest rate at zero.",
+            "2025-02-01",
+        ),
+    ]
+    answer = answer_offline(ask("Any news about the Bank of Japan?"), passages)
+    assert [c.source for c in answer.citations] == ["boj.txt"]

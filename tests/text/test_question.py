@@ -142,3 +142,9 @@ def test_a_question_asking_for_the_news_of_a_topic_names_the_topic(
 )
 def test_other_questions_ask_for_no_news_of_a_topic(question: str) -> None:
     assert analyse_question(question).news_topic == ()
+
+
+def test_a_news_question_keeps_its_names_of_several_words() -> None:
+    assert analyse_question("Any news about the Bank of Japan?").news_names == ("Bank of Japan",)
+    assert analyse_question("What's the latest on the Harbor Bridge toll?").news_names == ("Harbor Bridge",)
+    assert analyse_question("Any news about Yukos?").news_names == ()
