@@ -227,9 +227,10 @@ def leads(passages: Sequence[Passage], limit: int) -> list[Candidate]:
     for index, passage in enumerate(passages):
         if passage.source in seen or len(found) >= limit:
             continue
+        headline = " ".join(passage.title.split())
         for start, end in candidate_spans(passage.text):
             text = passage.text[start:end]
-            if _is_statement(text):
+            if _is_statement(text) and " ".join(text.split()) != headline:  # a headline is no statement
                 terms = frozenset(keyword_tokens(text))
                 found.append(
                     Candidate(

@@ -188,3 +188,11 @@ def test_a_name_of_several_words_must_be_written_in_the_report() -> None:
     ]
     answer = answer_offline(ask("Any news about the Bank of Japan?"), passages)
     assert [c.source for c in answer.citations] == ["boj.txt"]
+
+
+def test_a_scope_overview_quotes_each_reports_lead_not_its_headline() -> None:
+    passages = [
+        report("t.txt", "Tsunami 'won't divert Africa aid'", "UK aid will not take relief from Africa.", "")
+    ]
+    answer = answer_offline(ask("What happened?"), passages, overview=True)
+    assert answer.answer == "UK aid will not take relief from Africa. [1]"
