@@ -145,6 +145,7 @@ class _Scope:
     scope_days: tuple[Day, ...] = ()  # the days those words state ("between March 1 and March 10")
 
 
+NEWEST_FIRST = "Newest reports first."
 # Words of a question that asks only for the news of a scope.
 OVERVIEW_WORDS = frozenset(
     keyword_tokens("what happened happen news new report reported reports story stories event events go on")
@@ -246,7 +247,10 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             sourcing = corroboration(
                 answer.answer, citations, turn.passages, stories.of_source, digest=turn.digest
             )
-            said = " ".join(filter(None, (answer.notice, notice, sourcing)))
+            scope = (
+                notice.replace(NEWEST_FIRST, "").strip() if answer.abstained else notice
+            )  # no order to tell
+            said = " ".join(filter(None, (answer.notice, scope, sourcing)))
             yield replace(answer, citations=citations, notice=said)
 
     def as_retriever(self, **options: Any) -> NewsdeskRetriever:
@@ -327,7 +331,7 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             else:
                 said.append(f"No article is dated {scope.span()}, so all were searched.")
         elif (scope is not None and scope.latest) or question.news_topic:
-            said.append("Newest reports first.")
+            said.append(NEWEST_FIRST)
         scope_terms = frozenset(keyword_tokens(f"{scope.said if scope else ''} {' '.join(named)}"))
         overview = filters.active and all(term in scope_terms | OVERVIEW_WORDS for term in question.terms)
         latest = bool(scope and scope.latest) or bool(question.news_topic)  # news of a topic: newest first
