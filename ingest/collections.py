@@ -1,7 +1,8 @@
 """Article collections: exports and feeds that hold many articles in one file. JSON Lines, JSON (a list of
 records, or an object holding one under "articles", "items", "data", "results", "records" or
 "entries"), CSV, and RSS 2.0 / Atom feeds. Each record becomes one article with a key that is stable
-within its file (its id, else its URL, else its position), so it is cited and updated on its own.
+within its file (its id, else its URL, else a fingerprint of its title and text: inserting a record
+moves no other one), so it is cited and updated on its own.
 
 A problem with the whole file (not JSON, broken XML, a feed that declares entities) raises SkipFile; a
 problem with one record (no body, wrong types, a duplicated id) skips that record with a reason."""
@@ -9,6 +10,7 @@ problem with one record (no body, wrong types, a duplicated id) skips that recor
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -32,6 +34,7 @@ BODY_FIELDS = (
     "description",
     "summary",
 )
+TEXT_KEY_PREFIX = "text-"
 ID_FIELDS = ("id", "guid", "_id", "uuid", "article_id", "doc_id")
 # Which record field holds each part of an article, in order of preference (ASSISTANT_RECORD_FIELDS
 # puts its own names first).
@@ -110,12 +113,17 @@ def read_collection(
             skipped.append((place, str(row), ""))
             continue
         try:
-            record = _article(row, position, names, max_body_chars)
+            record = _article(row, names, max_body_chars)
         except SkipFile as skip:
             skipped.append((place, str(skip), _key(row, names)))
             continue
         if record.key in seen:
-            skipped.append((place, f"duplicated id {record.key!r} (the first one is kept)", record.key))
+            why = (
+                "the same article again (the first one is kept)"
+                if record.key.startswith(TEXT_KEY_PREFIX)
+                else f"duplicated id {record.key!r} (the first one is kept)"
+            )
+            skipped.append((place, why, record.key))
             continue
         seen.add(record.key)
         records.append(record)
@@ -208,7 +216,7 @@ def _feed_items(data: bytes) -> list[Row]:
 
 # --- one record ------------------------------------------------------------------------------------
 def _article(
-    row: Mapping[str, Any], position: int, names: Mapping[str, Sequence[str]], max_body_chars: int
+    row: Mapping[str, Any], names: Mapping[str, Sequence[str]], max_body_chars: int
 ) -> ArticleRecord:
     fields = {str(key).lower(): value for key, value in row.items()}
     body = _text(_first(fields, names["body"]), "\n\n")
@@ -222,7 +230,7 @@ def _article(
     title = " ".join(values.pop("title").split())[:500]
     kind: Literal["text", "html"] = "html" if _HTML_BODY.search(body[:5000]) else "text"
     return ArticleRecord(
-        key=key or f"{position}",
+        key=key or text_key(title, body),
         title=title,
         body=body,
         kind=kind,
@@ -230,8 +238,15 @@ def _article(
     )
 
 
+def text_key(title: str, body: str) -> str:
+    """The key of a record with neither id nor URL: a fingerprint of what it says, which no other
+    record's insertion, removal or move changes (an edit makes it another record)."""
+    digest = hashlib.sha256(f"{title}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{TEXT_KEY_PREFIX}{digest[:12]}"
+
+
 def _key(row: Mapping[str, Any], names: Mapping[str, Sequence[str]]) -> str:
-    """The record's id, else its URL; "" when it has neither (its position is then its key)."""
+    """The record's id, else its URL; "" when it has neither (its text is then its key)."""
     fields = {str(key).lower(): value for key, value in row.items()}
     found = _text(_first(fields, names["id"])) or _text(_first(fields, names["url"]))
     return _KEY_UNSAFE.sub(" ", found).strip()[:_MAX_KEY_CHARS]

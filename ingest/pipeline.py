@@ -636,7 +636,8 @@ class Ingestor:
             if kept:
                 seen.add(source)
             report.files_skipped += 1
-            reason = why + (" (the indexed version is kept)" if kept else "")
+            said_kept = why.endswith("is kept)")  # a repeated record: the first one is the indexed one
+            reason = why + (" (the indexed version is kept)" if kept and not said_kept else "")
             report.skipped.append({"source": f"{container} ({where})", "reason": reason})
         for record in read.records:
             source = record_source(container, record.key)

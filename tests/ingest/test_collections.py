@@ -182,3 +182,32 @@ def test_an_export_is_ingested_incrementally_record_by_record(
     from assistant import build_chain
 
     assert list(build_chain(settings, embeddings=embeddings).services.store.documents()) == ["news.jsonl#r1"]
+
+
+def test_records_without_id_or_url_keep_their_keys_when_another_is_inserted(
+    tmp_path: Path, make_settings, embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export = folder / "news.jsonl"
+    items = [{k: v for k, v in item.items() if k != "id"} for item in articles(3)]
+    write_export(export, items)
+    settings: Settings = make_settings(corpus_dir=folder)
+    assert run_ingest(settings, embeddings=embeddings).files_added == 3
+    from assistant import build_chain
+
+    before = set(build_chain(settings, embeddings=embeddings).services.store.documents())
+    inserted = {"title": "Breaking", "body": "A new report was inserted at the top of the export today."}
+    write_export(export, [inserted, *items, items[0]])  # and a copy of the first one at the end
+    after = run_ingest(settings, embeddings=embeddings)
+    assert (after.files_added, after.files_updated, after.files_unchanged, after.files_deleted) == (
+        1,
+        0,
+        3,
+        0,
+    )
+    assert after.skipped == [
+        {"source": "news.jsonl (line 5)", "reason": "the same article again (the first one is kept)"}
+    ]
+    keys = set(build_chain(settings, embeddings=embeddings).services.store.documents())
+    assert before < keys and all(key.startswith("news.jsonl#text-") for key in keys)
