@@ -31,15 +31,17 @@ from assistant.answer.prompts import load_prompt
 from assistant.answer.request import Request
 from assistant.answer.timeline import timeline_answer
 from assistant.index.store import IndexStore
+from assistant.retrieval.events import event_day
 from assistant.retrieval.filtered import outlets_named
 from assistant.retrieval.langchain import as_document
 from assistant.retrieval.recency import newest_first
 from assistant.retrieval.retriever import Retriever
 from assistant.settings import Settings
 from assistant.text.days import Day, mentioned_days
+from assistant.text.published import display_date
 from assistant.text.question import Question, analyse_question
 from assistant.text.tokens import keyword_tokens
-from assistant.text.when import TimeScope, may_name_time, time_scope
+from assistant.text.when import TimeScope, bounded_by, may_name_time, time_scope
 from assistant.types import Answer, Citation, Filters, Passage, answer_payload
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ log = logging.getLogger(__name__)
 
 TIMELINE_PASSAGES = 10  # a timeline reads more passages: its events are spread over many reports
 ALSO_IN = 5  # other copies of a cited story named on its citation, at most
+EVENT_PASSAGES = 8  # reports read to date an event a question names ("since the storm")
+EVENT_DATED_SHARE = 0.5  # ... in an index where at least this share of the documents is dated
 # Part of the LLM budget kept back so that the offline fallback, too, is delivered within it.
 FALLBACK_RESERVE_S = 0.5
 
@@ -317,6 +321,17 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
             filters = replace(filters, outlets=named)
             said.append(f"Only articles from {' or '.join(named)}, as the question asks.")
         scope = self._time_scope(question)
+        if scope is not None and scope.event:
+            # Bounded by an event only where most reports are dated: elsewhere the undated majority
+            # would fall outside any period an event could give.
+            if (
+                filters.published_from + filters.published_to
+                or retriever.facts().dated_share < EVENT_DATED_SHARE
+            ):
+                scope = None if not scope.latest else TimeScope(latest=True, said=scope.said)
+            else:
+                scope, note = self._date_event(scope)
+                said.append(note)
         scope_days: tuple[Day, ...] = ()
         if scope is not None and scope.has_range and not filters.published_from + filters.published_to:
             period = replace(
@@ -336,6 +351,19 @@ class NewsdeskChain(Runnable[dict[str, Any], Answer]):
         overview = filters.active and all(term in scope_terms | OVERVIEW_WORDS for term in question.terms)
         latest = bool(scope and scope.latest) or bool(question.news_topic)  # news of a topic: newest first
         return _Scope(filters, " ".join(said), latest, named, overview, scope_terms, scope_days)
+
+    def _date_event(self, scope: TimeScope) -> tuple[TimeScope, str]:
+        """A period bounded by an event ("since the storm"), dated from the reports that name the event;
+        with the sentence for the notice, or why it stays undated."""
+        event = analyse_question(scope.event)
+        passages = self.services.retriever.search(
+            event, k=EVENT_PASSAGES, embedding=self.services.embeddings.embed_query(scope.event)
+        )
+        found = event_day(event.terms, passages)
+        if found is None:
+            return scope, f"No dated report names “{scope.event}”, so all were searched."
+        shown = display_date(found.day.isoformat())
+        return bounded_by(scope, found.day), f"“{scope.event}” is dated {shown} by {found.source}."
 
     def _time_scope(self, question: Question) -> TimeScope | None:
         """The period the question names, counted from the reference day; none in an index where no

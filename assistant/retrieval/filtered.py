@@ -62,19 +62,21 @@ class IndexFacts:
 
     outlets: tuple[str, ...]  # one spelling each, sorted
     newest_published: dt.date | None  # the newest publication day (first day of a month/year-precise one)
+    dated_share: float = 0.0  # the share of documents with a publication date
 
     @classmethod
     def of(cls, records: Iterable[DocumentRecord]) -> IndexFacts:
         names: dict[str, str] = {}
-        newest = 0
+        newest, count, dated = 0, 0, 0
         for record in records:
+            count += 1
             if record.outlet:
                 names.setdefault(outlet_key(record.outlet), record.outlet)
             bounds = published_bounds(record.published)
             if bounds:
-                newest = max(newest, bounds[0])
+                newest, dated = max(newest, bounds[0]), dated + 1
         day = dt.date(newest // 10000, newest // 100 % 100, newest % 100) if newest else None
-        return cls(tuple(sorted(names.values(), key=str.casefold)), day)
+        return cls(tuple(sorted(names.values(), key=str.casefold)), day, dated / count if count else 0.0)
 
 
 class FilterTable:

@@ -39,6 +39,19 @@ _BETWEEN = re.compile(
     rf"(?P<last>{_DATE}|{_DAY_NUMBER}(?:,?\s+{_YEAR})?)\b",
     re.IGNORECASE,
 )
+# "since the storm", "after the council vote", "before the Oval Office meeting": a period bounded by an
+# event, dated later from the reports about it. Only a phrase led by a definite determiner ("after meeting
+# Putin" is no event the index could date, "after a ceasefire" may be none that happened), ending at
+# punctuation or the question's next clause.
+_EVENT = re.compile(
+    r"\b(?P<word>since|after|before|until|till)\s+(?P<event>(?:the|his|her|their|its)\s+[^?.!,;]{3,80}?)"
+    r"(?=\s*(?:[?.!,;]|$)|\s+(?:what|who|how|which|when|where|did|does|do|has|have|had|was|were|is|are)\b)",
+    re.IGNORECASE,
+)
+_NOT_AN_EVENT = re.compile(
+    rf"\b(?:{MONTH_NAME}|(?:19|20)\d\d|start|end|beginning|middle|week|month|year|day|morning|evening|time)\b",
+    re.IGNORECASE,
+)
 _IN_MONTH = re.compile(
     rf"\b(?:in|during|throughout|from)\s+(?:early\s+|late\s+|mid-?)?(?P<month>{_MONTH_WORD})(?:\s+(?P<year>(?:19|20)\d\d))?\b"
     r"(?!\s+\d)",
@@ -56,6 +69,8 @@ class TimeScope:
     published_to: str = ""
     latest: bool = False
     said: str = ""  # the words of the question it comes from ("last week")
+    event: str = ""  # an event bounding the period, to be dated from the reports ("the storm")
+    relation: str = ""  # how: "since", "after", "before" or "until"
 
     @property
     def has_range(self) -> bool:
@@ -82,7 +97,7 @@ def may_name_time(text: str) -> bool:
     """A cheap first look: whether the question holds any time expression this module reads."""
     return any(
         pattern.search(text)
-        for pattern in (_LATEST, _RELATIVE, _YESTERDAY, _BETWEEN, _SINCE, _IN_MONTH, _IN_YEAR)
+        for pattern in (_LATEST, _RELATIVE, _YESTERDAY, _BETWEEN, _SINCE, _EVENT, _IN_MONTH, _IN_YEAR)
     )
 
 
@@ -92,10 +107,34 @@ def time_scope(text: str, reference: dt.date | Callable[[], dt.date]) -> TimeSco
     ``reference`` may be a function: it is called only when the period is relative ("last week")."""
     latest = bool(_LATEST.search(text))
     found = _period(text, _Reference(reference))
+    if found is None and (event := _event(text)) is not None:
+        return TimeScope(
+            latest=latest, said=event.group(0), event=event.group("event"), relation=_relation(event)
+        )
     if found is None:
         return TimeScope(latest=True, said=_LATEST.search(text).group(0)) if latest else None  # type: ignore[union-attr]
     start, end, said = found
     return TimeScope(start.isoformat() if start else "", end.isoformat() if end else "", latest, said)
+
+
+def bounded_by(scope: TimeScope, day: dt.date) -> TimeScope:
+    """The period of an event-bounded scope once its event is dated: "since / after the storm" from the
+    storm's day, "before / until" up to it, that day included either way (its own reports often say what
+    came just before or after it)."""
+    start, end = (day.isoformat(), "") if scope.relation in ("since", "after") else ("", day.isoformat())
+    return TimeScope(start, end, scope.latest, scope.said, scope.event, scope.relation)
+
+
+def _event(text: str) -> re.Match[str] | None:
+    match = _EVENT.search(text)
+    if match is None or _NOT_AN_EVENT.search(match.group("event")):
+        return None
+    return match
+
+
+def _relation(match: re.Match[str]) -> str:
+    word = match.group("word").lower()
+    return {"till": "until"}.get(word, word)
 
 
 class _Reference:

@@ -140,6 +140,16 @@ def test_a_range_in_the_question_filters_and_its_days_are_not_asked_of_sentences
     assert not answer.abstained  # no sentence says "February 15" or "March 1": the range chose the reports
 
 
+def test_an_event_in_the_question_is_dated_by_its_reports_and_bounds_the_period(news) -> None:  # type: ignore[no-untyped-def]
+    _, chain = news
+    answer = chain.invoke({"question": "What happened to the minerals deal after the talks stalled?"})
+    assert "“the talks stalled” is dated 20 Feb 2025 by business/minerals-times.md." in answer.notice
+    assert "Looking at reports since 20 Feb 2025." in answer.notice
+    assert answer.citations and all(c.published >= "2025-02-20" for c in answer.citations)
+    undated = chain.invoke({"question": "What happened before the Kursk offensive?"})
+    assert "No dated report names “the Kursk offensive”, so all were searched." in undated.notice
+
+
 def test_latest_puts_the_newest_relevant_report_first(news) -> None:  # type: ignore[no-untyped-def]
     _, chain = news
     answer = chain.invoke({"question": "What happened most recently with the minerals deal talks?"})

@@ -73,3 +73,46 @@ def test_a_day_is_no_period_and_the_reference_is_asked_for_only_when_needed() ->
     assert time_scope("What did Trump say about Putin?", lambda: 1 / 0) is None  # type: ignore[arg-type,return-value]
     absolute = time_scope("What happened in March 2025?", lambda: 1 / 0)  # type: ignore[arg-type,return-value]
     assert absolute is not None and absolute.span() == "from 1 Mar 2025 to 31 Mar 2025"
+
+
+@pytest.mark.parametrize(
+    ("question", "event", "relation"),
+    [
+        ("What did the council approve after the storm?", "the storm", "after"),
+        ("Since the Oval Office meeting, what has Zelensky said?", "the Oval Office meeting", "since"),
+        ("What did the council say before the vote?", "the vote", "before"),
+        ("What was agreed until their summit in Riyadh?", "their summit in Riyadh", "until"),
+    ],
+)
+def test_a_period_bounded_by_an_event_names_the_event(question: str, event: str, relation: str) -> None:
+    scope = time_scope(question, lambda: 1 / 0)  # type: ignore[arg-type,return-value]
+    assert scope is not None and (scope.event, scope.relation) == (event, relation) and not scope.has_range
+    assert may_name_time(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did Trump say after meeting Putin?",  # no event phrase
+        "What does the US want Ukraine to do after a ceasefire?",  # may never have happened
+        "What happened since the start of March?",  # a time, not an event
+        "What changed after the first week?",
+    ],
+)
+def test_other_phrases_are_no_event(question: str) -> None:
+    scope = time_scope(question, REFERENCE)
+    assert scope is None or not scope.event
+
+
+def test_a_dated_event_bounds_the_period_with_its_day_included() -> None:
+    from assistant.text.when import bounded_by
+
+    after = time_scope("What did the council approve after the storm?", REFERENCE)
+    before = time_scope("What did the council say before the vote?", REFERENCE)
+    assert after is not None and before is not None
+    day = dt.date(2025, 3, 11)
+    assert (bounded_by(after, day).published_from, bounded_by(after, day).published_to) == ("2025-03-11", "")
+    assert (bounded_by(before, day).published_from, bounded_by(before, day).published_to) == (
+        "",
+        "2025-03-11",
+    )
