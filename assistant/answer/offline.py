@@ -197,7 +197,8 @@ def pick_sentences(
         return []
     best = ranked[0]
     chosen = [best]
-    neighbours = [c for c in ranked[1:] if _adjacent(c, best, passages)]
+    # A headline is no neighbour: glued to the lead it repeats, it reads "Deal stalls Talks on the deal …".
+    neighbours = [c for c in ranked[1:] if _adjacent(c, best, passages) and not _is_headline(c, passages)]
     if neighbours and limit > 1 and neighbours[0].score >= weights.neighbour_ratio * best.score:
         chosen.append(neighbours[0])
     seen = [c.terms for c in chosen]
@@ -304,6 +305,10 @@ def newest_among_best(
     rest = [c for c in ranked if c.score < near_best * best]
     close.sort(key=lambda c: passages[c.passage].published or "", reverse=True)
     return close + rest
+
+
+def _is_headline(candidate: Candidate, passages: Sequence[Passage]) -> bool:
+    return " ".join(candidate.text.split()) == " ".join(passages[candidate.passage].title.split())
 
 
 def _adjacent(a: Candidate, b: Candidate, passages: Sequence[Passage]) -> bool:

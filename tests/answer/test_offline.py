@@ -196,3 +196,12 @@ def test_a_scope_overview_quotes_each_reports_lead_not_its_headline() -> None:
     ]
     answer = answer_offline(ask("What happened?"), passages, overview=True)
     assert answer.answer == "UK aid will not take relief from Africa. [1]"
+
+
+def test_a_headline_is_not_glued_to_the_sentence_it_heads() -> None:
+    text = "Minerals deal stalls\n\nTalks on the minerals deal stalled after Ukraine rejected the terms."
+    chunk = Chunk("id-t", "t.txt", "Minerals deal stalls", text, 0, len(text), 0, "v1")
+    answer = answer_offline(
+        ask("Why did the minerals deal talks stall?"), [Passage(chunk, text, 0, len(text), 1.0)]
+    )
+    assert answer.answer == "Talks on the minerals deal stalled after Ukraine rejected the terms. [1]"
