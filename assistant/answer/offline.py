@@ -228,18 +228,10 @@ def leads(passages: Sequence[Passage], limit: int) -> list[Candidate]:
     for index, passage in enumerate(passages):
         if passage.source in seen or len(found) >= limit:
             continue
-        headline = " ".join(passage.title.split())
-        for start, end in candidate_spans(passage.text):
-            text = passage.text[start:end]
-            if _is_statement(text) and " ".join(text.split()) != headline:  # a headline is no statement
-                terms = frozenset(keyword_tokens(text))
-                found.append(
-                    Candidate(
-                        index, passage.start + start, passage.start + end, text, terms, 0.0, 0.0, True, 1.0
-                    )
-                )
-                seen.add(passage.source)
-                break
+        statements = _statements(passage)
+        if statements:
+            found.append(_quoted(index, passage, *statements[0]))
+            seen.add(passage.source)
     return found
 
 
@@ -263,12 +255,7 @@ def news_of(
         if passage.source in seen:
             continue
         headline = " ".join(passage.title.split())
-        statements = [
-            (start, end, passage.text[start:end])
-            for start, end in candidate_spans(passage.text)
-            if _is_statement(passage.text[start:end])
-            and " ".join(passage.text[start:end].split()) != headline
-        ]
+        statements = _statements(passage)
         if not statements:
             continue
         lead = statements[0][2] if passage.start == 0 else ""
@@ -279,18 +266,29 @@ def news_of(
             continue
         naming = [s for s in statements if wanted & frozenset(keyword_tokens(s[2]))]
         start, end, text = statements[0] if passage.start == 0 or not naming else naming[0]
-        terms = frozenset(keyword_tokens(text))
-        candidate = Candidate(
-            index, passage.start + start, passage.start + end, text, terms, 0.0, 0.0, True, 1.0
-        )
-        found.append((passage.published, candidate))
+        found.append((passage.published, _quoted(index, passage, start, end, text)))
         seen.add(passage.source)
     found.sort(key=lambda item: item[0] or "", reverse=True)  # stable: equal dates keep retrieval order
     return [candidate for _, candidate in found[:limit]]
 
 
-def _is_statement(text: str) -> bool:
-    return text[-1] in ".!?…\"'”’)" and not is_fragment(text) and not is_instruction(text)
+def _statements(passage: Passage) -> list[tuple[int, int, str]]:
+    """The passage's sentences that state something, as (start, end, text) in the passage; a headline
+    is no statement."""
+    headline = " ".join(passage.title.split())
+    found = []
+    for start, end in candidate_spans(passage.text):
+        text = passage.text[start:end]
+        stated = text[-1] in ".!?…\"'”’)" and not is_fragment(text) and not is_instruction(text)
+        if stated and " ".join(text.split()) != headline:
+            found.append((start, end, text))
+    return found
+
+
+def _quoted(index: int, passage: Passage, start: int, end: int, text: str) -> Candidate:
+    """A statement chosen for what it is (a report's lead), not for a score."""
+    terms = frozenset(keyword_tokens(text))
+    return Candidate(index, passage.start + start, passage.start + end, text, terms, 0.0, 0.0, True, 1.0)
 
 
 def newest_among_best(
