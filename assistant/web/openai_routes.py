@@ -130,7 +130,7 @@ def openai_router(services: AppServices) -> APIRouter:
     async def list_models(request: Request) -> Response:
         if (denied := refused(request)) is not None:
             return denied
-        return JSONResponse({"object": "list", "data": [model_card().model_dump()]})
+        return JSONResponse({"object": "list", "data": [model_card().model_dump(exclude_none=True)]})
 
     @router.get("/models/{model}")
     async def get_model(model: str, request: Request) -> Response:
@@ -138,7 +138,7 @@ def openai_router(services: AppServices) -> APIRouter:
             return denied
         if model != MODEL_ID:
             return error(unknown_model(model))
-        return JSONResponse(model_card().model_dump())
+        return JSONResponse(model_card().model_dump(exclude_none=True))
 
     @router.post("/chat/completions")
     async def chat_completions(request: Request) -> Response:

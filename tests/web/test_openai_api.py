@@ -70,6 +70,8 @@ def test_the_server_lists_one_model(api: str) -> None:
     assert client(api).models.retrieve("newsdesk").owned_by == "newsdesk"
     with pytest.raises(openai.NotFoundError):
         client(api).models.retrieve("gpt-4o")
+    listed = httpx.get(f"{api}/models").json()["data"][0]
+    assert set(listed) == {"id", "object", "created", "owned_by"}  # no empty fields
 
 
 def test_the_openai_client_gets_a_cited_answer(api: str) -> None:
