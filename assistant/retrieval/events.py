@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.text.days import mentioned_days
-from assistant.text.published import published_bounds
+from assistant.text.published import day_of_number, published_bounds
 from assistant.text.sentences import candidate_spans
 from assistant.text.tokens import keyword_tokens
 from assistant.types import Passage
@@ -35,7 +35,7 @@ def event_day(terms: Iterable[str], passages: Sequence[Passage]) -> EventDay | N
             sentence = passage.text[start:end]
             if not wanted <= frozenset(keyword_tokens(sentence)):
                 continue
-            day = _stated_day(sentence, bounds) or _first_day(bounds)
+            day = _stated_day(sentence, bounds) or (day_of_number(bounds[0]) if bounds else None)
             if day is not None:
                 found.append(EventDay(day, passage.source, " ".join(sentence.split())))
                 break
@@ -50,17 +50,9 @@ def _stated_day(sentence: str, bounds: tuple[int, int] | None) -> dt.date | None
             continue
         try:
             stated = dt.date(year or bounds[1] // 10000, month, day)  # type: ignore[index]
-            if year is None and stated > _as_date(bounds[1]):  # type: ignore[index]
+            if year is None and stated > day_of_number(bounds[1]):  # type: ignore[index]
                 stated = stated.replace(year=stated.year - 1)
         except ValueError:  # 31 February, or 29 February moved to a year without it
             continue
         return stated
     return None
-
-
-def _first_day(bounds: tuple[int, int] | None) -> dt.date | None:
-    return _as_date(bounds[0]) if bounds is not None else None
-
-
-def _as_date(number: int) -> dt.date:
-    return dt.date(number // 10000, number // 100 % 100, number % 100)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.text.published import published_bounds
+from assistant.text.published import day_of_number, published_bounds
 from assistant.types import Chunk, DocumentRecord, Filters, ScoredChunk
 
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
@@ -75,7 +75,7 @@ class IndexFacts:
             bounds = published_bounds(record.published)
             if bounds:
                 newest, dated = max(newest, bounds[0]), dated + 1
-        day = dt.date(newest // 10000, newest // 100 % 100, newest % 100) if newest else None
+        day = day_of_number(newest) if newest else None
         return cls(tuple(sorted(names.values(), key=str.casefold)), day, dated / count if count else 0.0)
 
 

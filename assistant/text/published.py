@@ -24,6 +24,11 @@ def published_bounds(published: str) -> tuple[int, int] | None:
     return day, day
 
 
+def day_of_number(number: int) -> dt.date:
+    """The date of a yyyymmdd number, as published_bounds gives them."""
+    return dt.date(number // 10000, number // 100 % 100, number % 100)
+
+
 def display_date(published: str) -> str:
     """'6 Mar 2025', 'Mar 2025', '2025', or 'date unknown'."""
     parts = published.split("-") if published else []

@@ -29,7 +29,7 @@ from assistant.web.openai_format import (
     parse_request,
     unknown_model,
 )
-from assistant.web.render import public_message
+from assistant.web.render import UNEXPECTED, public_message
 
 if TYPE_CHECKING:
     from assistant.types import Answer
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsdesk.api")
 
-UNEXPECTED = "Something went wrong on our side; the details are in the server log. Please try again."
 BUSY_RETRY_AFTER_S = 2
 
 
@@ -71,10 +70,6 @@ class Line:
     def _leave(self) -> None:
         with self._lock:
             self._admitted -= 1
-
-    @property
-    def admitted(self) -> int:
-        return self._admitted
 
 
 class Ticket:

@@ -13,6 +13,7 @@ from assistant.errors import AssistantError
 from assistant.types import answer_payload
 from assistant.web.conversation import ChatOptions, Conversation, page_filters, respond
 from assistant.web.render import (
+    UNEXPECTED,
     documents_rows,
     outlet_names,
     public_message,
@@ -35,7 +36,6 @@ EXAMPLES = [
 ]
 DOCUMENT_HEADERS = ["Title", "Source", "Outlet · date", "Same story as", "Chunks", "Ingested"]
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
-UNEXPECTED = "Something went wrong on our side; the details are in the server log. Please try again."
 
 
 def create_demo(services: AppServices) -> gr.Blocks:

@@ -246,6 +246,10 @@ def upload_report(outcomes: Sequence[UploadOutcome]) -> str:
 _ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(?:[\w.@+-]+/)+([\w.@+-]+)")
 
 
+# The sentence for an unexpected failure, on the page and in the API; the details go to the log.
+UNEXPECTED = "Something went wrong on our side; the details are in the server log. Please try again."
+
+
 def public_message(text: str) -> str:
     """An error message fit for the page: absolute paths of the server reduced to their last part."""
     return _ABSOLUTE_PATH.sub(r"\1", text)
